@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Migrate, make a dev superuser, print the URLs, then run every process under honcho (Ctrl-C stops all).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export DEBUG="${DEBUG:-1}"
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$ROOT/var/prometheus}"
+export WEB_HOST="${WEB_HOST:-127.0.0.1}" WEB_PORT="${WEB_PORT:-8000}"
+export FLOWER_HOST="${FLOWER_HOST:-127.0.0.1}" FLOWER_PORT="${FLOWER_PORT:-5555}"
+export FLOWER_BASIC_AUTH="${FLOWER_BASIC_AUTH:-flower:flower}"
+PY=.venv/bin/python
+
+rm -rf "$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+echo "==> migrating Postgres"
+$PY manage.py migrate --noinput | grep -v '^  Applying' || true
+echo "==> applying ClickHouse DDL"
+$PY manage.py clickhouse_migrate
+$PY manage.py ensure_dev_superuser
+
+base="http://$WEB_HOST:$WEB_PORT"
+cat <<MSG
+
+torghut is starting (Ctrl-C stops every process):
+  API        $base/trading/status      (schema: $base/api/schema/, docs: $base/api/docs/)
+  admin      $base/admin/
+  metrics    $base/metrics
+  readiness  $base/readyz
+  Flower     http://$FLOWER_HOST:$FLOWER_PORT/   (basic auth: $FLOWER_BASIC_AUTH)
+
+MSG
+exec .venv/bin/honcho -f Procfile start

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run the whole pytest suite against the real services (bootstrap has already run).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export TORGHUT_TESTING=1
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$ROOT/var/prometheus-test}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+.venv/bin/python manage.py clickhouse_migrate
+started=$SECONDS
+.venv/bin/python -m pytest "$@"
+echo "make test: pytest took $((SECONDS - started))s"

@@ -1,0 +1,35 @@
+"""Celery configuration: JSON only, late acks, one message prefetched at a time, named queues."""
+from __future__ import annotations
+
+from django.conf import settings
+from kombu import Queue as KombuQueue
+
+from torghut.queues import ALL_QUEUES, Queue
+from torghut.schedule import BEAT_SCHEDULE
+
+broker_url = settings.CELERY_BROKER_URL
+result_backend = settings.CELERY_RESULT_BACKEND
+result_expires = 3600
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+timezone = "UTC"
+enable_utc = True
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_soft_time_limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
+task_time_limit = settings.CELERY_TASK_TIME_LIMIT
+task_track_started = True
+task_send_sent_event = True
+worker_send_task_events = True
+worker_hijack_root_logger = False
+broker_connection_retry_on_startup = True
+# Unacked messages return to the queue after this; it must outlast any retry countdown.
+broker_transport_options = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
+result_backend_transport_options = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
+task_queues = [KombuQueue(name, routing_key=name) for name in ALL_QUEUES]
+task_default_queue = Queue.DEFAULT.value
+task_routes = ("torghut.routing.route_task",)
+beat_schedule = BEAT_SCHEDULE
+beat_scheduler = "torghut.beat:LeaderScheduler"

@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Create the development superuser (DEV_SUPERUSER=user:password) when no superuser exists."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        if User.objects.filter(is_superuser=True).exists():
+            self.stdout.write("superuser exists; none created")
+            return
+        username, _, password = settings.DEV_SUPERUSER.partition(":")
+        User.objects.create_superuser(username=username, email="", password=password)
+        self.stdout.write(f"created development superuser  user: {username}  password: {password}")

@@ -1,0 +1,22 @@
+"""The beat schedule: one dict of named entries, each with its task, interval, queue and expiry.
+
+An entry's `expires` is at most its interval, so a backlog after an outage never replays stale polls.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from torghut.queues import Queue
+
+
+def _entry(task: str, every: float, queue: Queue, expires: float | None = None) -> dict[str, Any]:
+    return {
+        "task": task,
+        "schedule": every,
+        "options": {"queue": queue.value, "expires": expires if expires is not None else every},
+    }
+
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "flush-dead-letter-spool": _entry("torghut.flush_dead_letter_spool", 30.0, Queue.DEFAULT),
+}

@@ -1,0 +1,181 @@
+"""torghut settings: every value that varies by deployment comes from the environment.
+
+Defaults suit a single development machine; `torghut.env` records each setting so README.md can list
+them all. Tests run with `TESTING` on, which moves Redis, ClickHouse and the metrics directory to
+their own namespaces so a running `make run` never sees test traffic.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from torghut.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("TORGHUT_VAR_DIR", str(BASE_DIR / "var"), "Folder for spool files, metrics and service data."))
+
+TESTING = os.environ.get("TORGHUT_TESTING") == "1" or "pytest" in sys.modules
+
+# --- core -------------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False, "Django debug mode. Turn on for development only.")
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production"
+SECRET_KEY = env_str("SECRET_KEY", "", "Django secret key. Required unless DEBUG is on (then a dev default is used).")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        SECRET_KEY = _DEV_SECRET
+    else:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (export SECRET_KEY or DEBUG=1 for development)")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names the web server answers for.")
+if TESTING and "testserver" not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append("testserver")
+
+WEB_HOST = env_str("WEB_HOST", "127.0.0.1", "Address gunicorn binds to.")
+WEB_PORT = env_int("WEB_PORT", 8000, "Port of the API, admin and /metrics.")
+FLOWER_HOST = env_str("FLOWER_HOST", "127.0.0.1", "Address Flower binds to.")
+FLOWER_PORT = env_int("FLOWER_PORT", 5555, "Port of Flower.")
+FLOWER_BASIC_AUTH = env_str("FLOWER_BASIC_AUTH", "flower:flower", "Flower basic-auth credentials as user:password.")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_prometheus",
+    "torghut",
+    "trading",
+    "research",
+    "governance",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "torghut.urls"
+WSGI_APPLICATION = "torghut.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASE_URL = env_str(
+    "DATABASE_URL",
+    "postgres://torghut:torghut@127.0.0.1:5432/torghut",
+    "PostgreSQL URL (psycopg 3). Tests use test_<name> on the same server.",
+)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, "Seconds to wait for a Postgres connection."))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+LOGIN_URL = "/admin/login/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO", "Root log level.")},
+}
+
+# --- Redis, Celery ----------------------------------------------------------------------------
+REDIS_URL = env_str(
+    "REDIS_URL",
+    "redis://127.0.0.1:6379/14" if TESTING else "redis://127.0.0.1:6379/0",
+    "Redis URL: Celery broker, kill-switch mirror, locks. Tests default to database 14.",
+)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL, "Celery broker URL (Redis, or RabbitMQ by amqp:// URL).")
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL, "Celery result backend URL.")
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120, "Seconds before a task gets SoftTimeLimitExceeded.")
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180, "Seconds before a task's process is killed.")
+CELERY_RETRY_BACKOFF_MAX = env_int("CELERY_RETRY_BACKOFF_MAX", 600, "Cap in seconds of the exponential retry backoff.")
+CELERY_MAX_RETRIES = env_int("CELERY_MAX_RETRIES", 5, "Retries before a task is dead-lettered.")
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", 3600, "Redis visibility timeout (s); must exceed the longest retry countdown."
+)
+BEAT_LOCK_TTL = env_int("BEAT_LOCK_TTL", 30, "Seconds the beat leader lock lives without renewal.")
+DEAD_LETTER_SPOOL = Path(
+    env_str("DEAD_LETTER_SPOOL", str(VAR_DIR / ("test-spool" if TESTING else "spool") / "dead_letters.jsonl"),
+            "Local file where dead letters wait while Postgres is unreachable.")
+)
+
+# --- ClickHouse -------------------------------------------------------------------------------
+CLICKHOUSE_URL = env_str(
+    "CLICKHOUSE_URL",
+    "clickhouse://default@127.0.0.1:9000/torghut_test" if TESTING else "clickhouse://default@127.0.0.1:9000/torghut",
+    "ClickHouse native-protocol URL. Tests default to database torghut_test.",
+)
+CLICKHOUSE_CONNECT_TIMEOUT = env_float("CLICKHOUSE_CONNECT_TIMEOUT", 2.0, "Seconds to connect to ClickHouse.")
+CLICKHOUSE_SEND_RECEIVE_TIMEOUT = env_float("CLICKHOUSE_SEND_RECEIVE_TIMEOUT", 10.0, "Socket send/receive timeout (s).")
+CLICKHOUSE_MAX_EXECUTION_TIME = env_int("CLICKHOUSE_MAX_EXECUTION_TIME", 8, "Server-side max_execution_time per query (s).")
+
+# --- health, metrics --------------------------------------------------------------------------
+READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0, "Seconds each dependency check of /readyz may take.")
+PROMETHEUS_MULTIPROC_DIR = env_str(
+    "PROMETHEUS_MULTIPROC_DIR",
+    str(VAR_DIR / ("prometheus-test" if TESTING else "prometheus")),
+    "Folder shared by web and worker processes for multiprocess Prometheus metrics.",
+)
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", PROMETHEUS_MULTIPROC_DIR)
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
+# --- REST API ---------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["torghut.permissions.AuthenticatedReadPermittedWrite"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "torghut control plane",
+    "DESCRIPTION": "Signals, decisions, executions, research runs, promotions and the kill switch.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+DEV_SUPERUSER = env_str("DEV_SUPERUSER", "admin:admin-dev-password", "Development superuser user:password made by `make run`.")
+
+# --- trading ----------------------------------------------------------------------------------
+
+# --- research ---------------------------------------------------------------------------------
+
+# --- governance -------------------------------------------------------------------------------
