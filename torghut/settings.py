@@ -175,6 +175,9 @@ SPECTACULAR_SETTINGS = {
 DEV_SUPERUSER = env_str("DEV_SUPERUSER", "admin:admin-dev-password", "Development superuser user:password made by `make run`.")
 
 # --- trading ----------------------------------------------------------------------------------
+TRADING_KILL_SWITCH_STATE = env_str(
+    "TRADING_KILL_SWITCH_STATE", "active", "Interim kill switch (active|reducing|halted) until the persistent switch lands."
+)
 
 # --- research ---------------------------------------------------------------------------------
 
