@@ -25,3 +25,9 @@ def kill_switch_order_check(*, reduces_exposure: bool) -> KillSwitchVerdict:
     if state == "reducing":
         return KillSwitchVerdict(allowed=reduces_exposure, state=state, reason="" if reduces_exposure else "kill_switch_reducing")
     return KillSwitchVerdict(allowed=False, state="halted", reason="kill_switch_halted" if state == "halted" else "kill_switch_unreadable")
+
+
+def last_passing_drill_at():
+    """When the last rollback drill passed, or None. Interim: no drill exists until the drill lands,
+    so the operations gate reports `not_evaluated`, never `pass`."""
+    return None
