@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from torghut.queues import Queue
 
 
@@ -19,4 +21,6 @@ def _entry(task: str, every: float, queue: Queue, expires: float | None = None) 
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "flush-dead-letter-spool": _entry("torghut.flush_dead_letter_spool", 30.0, Queue.DEFAULT),
+    "ingest-signals": _entry("trading.ingest_signals", settings.TRADING_INGEST_INTERVAL_SECONDS, Queue.INGEST),
+    "evaluate-signal-staleness": _entry("trading.evaluate_signal_staleness", settings.TRADING_STALENESS_INTERVAL_SECONDS, Queue.INGEST),
 }

@@ -1,0 +1,7 @@
+"""Read side of the trading app; each area keeps its selectors in its own module and re-exports here."""
+from __future__ import annotations
+
+# --- signals (issue 3) ---
+from trading.signals.selectors import alerts_list, alerts_open, ingest_windows_recent, signal_continuity_snapshot
+
+__all__ = ["alerts_list", "alerts_open", "ingest_windows_recent", "signal_continuity_snapshot"]
