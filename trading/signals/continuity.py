@@ -6,6 +6,7 @@ actionable at any hour.
 """
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from functools import lru_cache
 
@@ -31,11 +32,14 @@ def _nyse():
 def market_session_open(*, at: datetime | None = None) -> bool:
     """True while the NYSE regular session is open at `at` (early closes and holidays included)."""
     at = at or timezone.now()
-    calendar = _nyse()
     minute = pd.Timestamp(at).tz_convert("UTC").floor("min")
-    if not calendar.first_minute <= minute <= calendar.last_minute:
-        return False
-    return bool(calendar.is_open_on_minute(minute))
+    with warnings.catch_warnings():
+        # exchange_calendars still uses pandas APIs that pandas deprecates; the answers are unaffected.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        calendar = _nyse()
+        if not calendar.first_minute <= minute <= calendar.last_minute:
+            return False
+        return bool(calendar.is_open_on_minute(minute))
 
 
 def reason_actionable(*, reason: str, market_open: bool) -> bool:
