@@ -1,0 +1,2 @@
+"""Admin of the trading app; each area registers its models in its own module."""
+import trading.signals.admin  # noqa: F401  (registers ingest telemetry and alerts)

@@ -101,3 +101,12 @@ def test_a_delivery_error_is_transient_until_the_final_attempt(alertmanager):
         alert_notification_deliver(notification_id=notification.pk, final_attempt=False)
     notification.refresh_from_db()
     assert notification.status == "pending" and notification.attempts == 1
+
+
+def test_operators_can_read_alerts_and_their_deliveries_in_the_admin(admin_client, alertmanager):
+    alert = alert_open(key="k8", reason="x", severity="warning", payload={})
+    assert admin_client.get("/admin/trading/alert/").status_code == 200
+    page = admin_client.get(f"/admin/trading/alert/{alert.pk}/change/")
+    assert page.status_code == 200 and b"pending" in page.content
+    for model in ("ingestwindow", "ingestcursor", "universesnapshot"):
+        assert admin_client.get(f"/admin/trading/{model}/").status_code == 200

@@ -154,12 +154,14 @@ def test_a_future_row_is_accepted_once_its_time_has_come(signal_table, static_un
     assert later.rows_accepted == 1
 
 
-def test_validation_prices_a_signal_from_vwap_and_falls_back_to_the_bollinger_mid():
+def test_validation_prices_a_signal_from_vwap_and_falls_back_to_the_bollinger_mid(signal_table):
     now = now_utc()
-    stored = [signal_row("AAPL", now, 1, vwap_w5m=101.5, boll_mid=99.0), signal_row("AAPL", now, 2, vwap_w5m=0.0, boll_mid=99.0)]
-    rows = [row[:3] + row[4:] for row in stored]  # as fetched: without ingest_ts
-    batch = batch_validate(rows, universe=frozenset(UNIVERSE), future_limit=now)
+    signal_table.insert([signal_row("AAPL", now, 1, vwap_w5m=101.5, boll_mid=99.0), signal_row("AAPL", now, 2, vwap_w5m=0.0, boll_mid=99.0)])
+    columns = signal_source.fetch_after(signal_source.CursorKey(at=now - timedelta(seconds=1)), limit=10)
+    batch = batch_validate(columns, universe=frozenset(UNIVERSE), future_limit=now)
     assert [s.price for s in batch.accepted] == [101.5, 99.0]
+    assert [(s.symbol, s.event_ts, s.seq, s.source, s.window_size) for s in batch.accepted] == [("AAPL", now, 1, "ta", "1s"), ("AAPL", now, 2, "ta", "1s")]
+    assert batch.accepted[0].rsi14 == 55.0
 
 
 def _dead_port() -> int:

@@ -6,13 +6,14 @@ crash never moves the cursor past unprocessed work.
 """
 from __future__ import annotations
 
+import gc
 import logging
-import math
 import time
 from collections import Counter as Tally
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ from torghut import clickhouse
 from torghut.metrics import Counter, Histogram
 from trading.models import IngestCursor, IngestReason, IngestWindow
 from trading.signals import source as signal_source
-from trading.signals.source import CursorKey
+from trading.signals.source import CursorKey, SignalColumns, from_epoch_us
 from trading.signals.types import INDICATORS, Signal
 from trading.signals.universe import Universe, universe_resolve
 
@@ -35,15 +36,14 @@ INGEST_SECONDS = Histogram(
 ROWS = Counter("torghut_signal_rows_total", "Signal rows read by ingest, by outcome (accepted or the rejection reason).", ["outcome"])
 REASONS = Counter("torghut_signal_no_signal_reason_total", "Ingest polls by reason (one reason per poll).", ["reason"])
 
-# Positions in a fetched row: (symbol, event_ts, seq, source, window_size, *INDICATORS).
-_VWAP_W5M = 5 + INDICATORS.index("vwap_w5m")
-_BOLL_MID = 5 + INDICATORS.index("boll_mid")
-
 # Rejection reasons of single rows (bad rows never stop a poll).
 NULL_SYMBOL = "null_symbol"
 BAD_INDICATOR = "bad_indicator"
 FUTURE_TIMESTAMP = "future_timestamp"
 OUTSIDE_UNIVERSE = "outside_universe"
+
+_VWAP_W5M = INDICATORS.index("vwap_w5m")
+_BOLL_MID = INDICATORS.index("boll_mid")
 
 
 @dataclass
@@ -54,42 +54,57 @@ class BatchResult:
     newest: datetime | None = None
 
 
-def batch_validate(rows: list[tuple], *, universe: frozenset[str], future_limit: datetime) -> BatchResult:
-    """Split fetched rows into accepted signals and counted rejects; find how far the cursor may move.
+def _blank(symbols: np.ndarray) -> np.ndarray:
+    if symbols.dtype.kind == "U":
+        return (symbols == "") | np.strings.isspace(symbols)
+    # Nullable(String) columns arrive as objects, with None for NULL.
+    return np.fromiter((not s or not str(s).strip() for s in symbols), dtype=bool, count=len(symbols))
 
-    Rows come ordered by event time, so the first row stamped past `future_limit` ends what the
-    cursor may pass: it and everything after it are counted and left for a later poll.
+
+def batch_validate(cols: SignalColumns, *, universe: frozenset[str], future_limit: datetime) -> BatchResult:
+    """Split a fetched batch into accepted signals and counted rejects; find how far the cursor may move.
+
+    Rows come ordered by event time, so rows stamped past `future_limit` are a suffix: they are counted
+    and left for a later poll, and the cursor stops before them. Every other bad row is passed.
     """
     result = BatchResult()
-    accepted = result.accepted
-    rejected = result.rejected
-    isfinite = math.isfinite
-    last = None
-    for index, row in enumerate(rows):
-        event_ts = row[1]
-        if event_ts > future_limit:
-            rejected[FUTURE_TIMESTAMP] += len(rows) - index
-            break
-        last = row
-        symbol = row[0]
-        if not symbol or not symbol.strip():
-            rejected[NULL_SYMBOL] += 1
-            continue
-        values = row[5:]
-        total = sum(values)
-        # NaN and inf make `total - total` non-zero; a finite overflow to inf is re-checked one by one.
-        if total - total != 0.0 and not all(map(isfinite, values)):
-            rejected[BAD_INDICATOR] += 1
-            continue
-        if symbol not in universe:
-            rejected[OUTSIDE_UNIVERSE] += 1
-            continue
-        vwap = row[_VWAP_W5M]
-        price = vwap if vwap > 0 else row[_BOLL_MID]
-        accepted.append(Signal(symbol, event_ts, row[2], row[3], row[4], price, *values))
-    if last is not None:
-        result.last_key = CursorKey(at=signal_source.as_utc(last[1]), symbol=last[0], seq=int(last[2]))
-        result.newest = result.last_key.at
+    limit_us = (future_limit - from_epoch_us(0)) // timedelta(microseconds=1)
+    future = cols.ts_us > limit_us
+    cut = int(np.argmax(future)) if future.any() else len(cols)
+    if cut < len(cols):
+        result.rejected[FUTURE_TIMESTAMP] = len(cols) - cut
+    if cut == 0:
+        return result
+    symbols = cols.symbols[:cut]
+    indicators = cols.indicators[:cut]
+    blank = _blank(symbols)
+    finite = np.isfinite(indicators).all(axis=1)
+    known = np.isin(symbols, sorted(universe)) if universe else np.zeros(cut, dtype=bool)
+    ok = ~blank & finite & known
+    for reason, count in ((NULL_SYMBOL, blank.sum()), (BAD_INDICATOR, (~blank & ~finite).sum()), (OUTSIDE_UNIVERSE, (~blank & finite & ~known).sum())):
+        if count:
+            result.rejected[reason] = int(count)
+    index = np.flatnonzero(ok)
+    if len(index):
+        # Many rows share an event time: build each datetime once.
+        stamps, inverse = np.unique(cols.ts_us[:cut][index], return_inverse=True)
+        moments = [from_epoch_us(v) for v in stamps.tolist()]
+        picked = indicators[index]
+        price = np.where(picked[:, _VWAP_W5M] > 0, picked[:, _VWAP_W5M], picked[:, _BOLL_MID])
+        # Tens of thousands of fresh objects would trigger repeated collections that can free nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            result.accepted = list(map(
+                Signal, symbols[index].tolist(), [moments[i] for i in inverse.tolist()], cols.seqs[:cut][index].tolist(),
+                cols.sources[:cut][index].tolist(), cols.window_sizes[:cut][index].tolist(), price.tolist(), *picked.T.tolist(),
+            ))
+        finally:
+            if collecting:
+                gc.enable()
+    last = cut - 1
+    result.newest = from_epoch_us(cols.ts_us[last])
+    result.last_key = CursorKey(at=result.newest, symbol=str(cols.symbols[last]), seq=int(cols.seqs[last]))
     return result
 
 
@@ -155,7 +170,7 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
         return PollOutcome(reason=_ch_reason(exc), cursor=stored, detail=str(exc)[:500])
 
     future_limit = now + timedelta(seconds=settings.TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS)
-    if rows:
+    if rows is not None:
         batch = batch_validate(rows, universe=universe.symbols, future_limit=future_limit)
         reason = IngestReason.SIGNALS_PRESENT if batch.accepted else IngestReason.NO_SIGNALS_IN_WINDOW
         return PollOutcome(reason=reason, cursor=batch.last_key or cursor, rows_fetched=len(rows), batch=batch,

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import redis
 from django.conf import settings
 
@@ -123,19 +124,59 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def fetch_after(cursor: CursorKey, *, limit: int) -> list[tuple]:
-    """Rows strictly after `cursor` in (event_ts, symbol, seq) order: (symbol, event_ts, seq, source, window_size, *indicators)."""
-    shape = table_shape()
+@dataclass(frozen=True)
+class SignalColumns:
+    """A fetched batch, column by column, in (event_ts, symbol, seq) order."""
+
+    symbols: np.ndarray
+    ts_us: np.ndarray  # event time, microseconds since the epoch (UTC)
+    seqs: np.ndarray
+    sources: np.ndarray
+    window_sizes: np.ndarray
+    indicators: np.ndarray  # float64, one row per signal, columns in INDICATORS order; NULL -> NaN
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+
+def _fetch_sql() -> str:
     q = clickhouse.quote_identifier
     sym, ts, seq = (q(c) for c in _key_columns())
     columns = ", ".join([sym, ts, seq, *(q(c) for c in VALUE_COLUMNS)])
-    sql = (
-        f"SELECT {columns} FROM {q(shape.table)} "
+    return (
+        f"SELECT {columns} FROM {q(table_shape().table)} "
         f"WHERE {ts} > %(at)s OR ({ts} = %(at)s AND ({sym} > %(sym)s OR ({sym} = %(sym)s AND {seq} > %(seq)s))) "
         f"ORDER BY {ts}, {sym}, {seq} LIMIT %(limit)s"
     )
-    params = {"at": time_literal(cursor.at, shape.time_precision), "sym": cursor.symbol, "seq": int(cursor.seq), "limit": int(limit)}
-    return clickhouse.query("signals_fetch", sql, params)
+
+
+def fetch_raw(cursor: CursorKey, *, limit: int) -> list:
+    """The driver's numpy columns of the rows strictly after `cursor` ([] when there are none)."""
+    params = {"at": time_literal(cursor.at, table_shape().time_precision), "sym": cursor.symbol, "seq": int(cursor.seq), "limit": int(limit)}
+    return clickhouse.query("signals_fetch", _fetch_sql(), params, columnar=True, use_numpy=True)
+
+
+def fetch_after(cursor: CursorKey, *, limit: int) -> SignalColumns | None:
+    """Rows strictly after `cursor` in (event_ts, symbol, seq) order, as columns; None when there are none."""
+    columns = fetch_raw(cursor, limit=limit)
+    if not columns or not len(columns[0]):
+        return None
+    symbols, event_ts, seqs, sources, window_sizes, *indicators = columns
+    return SignalColumns(
+        symbols=symbols,
+        ts_us=np.asarray(event_ts).astype("datetime64[us]").astype(np.int64),
+        seqs=np.asarray(seqs),
+        sources=sources,
+        window_sizes=window_sizes,
+        indicators=np.column_stack([np.asarray(col, dtype=np.float64) for col in indicators]),
+    )
+
+
+def from_epoch_us(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(value))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def last_row_key(*, not_after: datetime) -> CursorKey | None:
