@@ -154,6 +154,18 @@ def test_a_future_row_is_accepted_once_its_time_has_come(signal_table, static_un
     assert later.rows_accepted == 1
 
 
+def test_rows_from_the_future_do_not_hide_a_caught_up_cursor(signal_table, static_universe):
+    now = now_utc()
+    signal_table.insert([signal_row("AAPL", seconds_ago(now, 10), 1), signal_row("NVDA", now + timedelta(hours=1), 2)])
+    assert poll(now).reason == "signals_present"
+
+    window = poll(now + timedelta(seconds=5))
+
+    assert window.reason == "cursor_tail_stable"
+    assert window.rejected_by_reason == {"future_timestamp": 1}
+    assert window.lag_seconds == pytest.approx(15, abs=1)
+
+
 def test_validation_prices_a_signal_from_vwap_and_falls_back_to_the_bollinger_mid(signal_table):
     now = now_utc()
     signal_table.insert([signal_row("AAPL", now, 1, vwap_w5m=101.5, boll_mid=99.0), signal_row("AAPL", now, 2, vwap_w5m=0.0, boll_mid=99.0)])

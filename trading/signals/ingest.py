@@ -170,32 +170,37 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
         return PollOutcome(reason=_ch_reason(exc), cursor=stored, detail=str(exc)[:500])
 
     future_limit = now + timedelta(seconds=settings.TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS)
+    batch, fetched = BatchResult(), 0
     if rows is not None:
-        batch = batch_validate(rows, universe=universe.symbols, future_limit=future_limit)
-        reason = IngestReason.SIGNALS_PRESENT if batch.accepted else IngestReason.NO_SIGNALS_IN_WINDOW
-        return PollOutcome(reason=reason, cursor=batch.last_key or cursor, rows_fetched=len(rows), batch=batch,
-                           lag_seconds=_lag(now, latest, batch.newest))
+        batch, fetched = batch_validate(rows, universe=universe.symbols, future_limit=future_limit), len(rows)
+        if batch.last_key is not None:
+            reason = IngestReason.SIGNALS_PRESENT if batch.accepted else IngestReason.NO_SIGNALS_IN_WINDOW
+            return PollOutcome(reason=reason, cursor=batch.last_key, rows_fetched=fetched, batch=batch,
+                               lag_seconds=_lag(now, latest, batch.newest))
 
+    # Nothing the cursor may pass (no rows, or only rows stamped in the future): classify the tail.
     lag = _lag(now, latest)
+
+    def outcome(reason: str, moved_to: CursorKey | None, detail: str = "") -> PollOutcome:
+        return PollOutcome(reason=reason, cursor=moved_to, rows_fetched=fetched, batch=batch, lag_seconds=lag, detail=detail)
+
     if latest is None:
-        return PollOutcome(reason=IngestReason.NO_SIGNALS_IN_WINDOW, cursor=cursor, lag_seconds=lag,
-                           detail="" if probe else "tail probe failed")
+        return outcome(IngestReason.NO_SIGNALS_IN_WINDOW, cursor, "" if probe else "tail probe failed")
     if cursor.at > latest + lookback:
         try:
             rewound = signal_source.last_row_key(not_after=future_limit)
         except clickhouse.ClickHouseError as exc:
             return PollOutcome(reason=_ch_reason(exc), cursor=stored, lag_seconds=lag, detail=str(exc)[:500])
-        return PollOutcome(reason=IngestReason.CURSOR_AHEAD_OF_STREAM, cursor=rewound or cursor, lag_seconds=lag,
-                           detail=f"cursor {cursor.at.isoformat()} was past tail {latest.isoformat()} + lookback; rewound")
+        return outcome(IngestReason.CURSOR_AHEAD_OF_STREAM, rewound or cursor,
+                       f"cursor {cursor.at.isoformat()} was past tail {latest.isoformat()} + lookback; rewound")
     if cursor.at >= latest:
         advance_to = signal_source.floor_to_precision(
             min(now - timedelta(seconds=settings.TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS), latest + lookback), precision
         )
         if advance_to > cursor.at:
-            return PollOutcome(reason=IngestReason.EMPTY_BATCH_ADVANCED, cursor=CursorKey(at=advance_to), lag_seconds=lag)
-        return PollOutcome(reason=IngestReason.CURSOR_TAIL_STABLE, cursor=cursor, lag_seconds=lag)
-    return PollOutcome(reason=IngestReason.NO_SIGNALS_IN_WINDOW, cursor=cursor, lag_seconds=lag,
-                       detail="tail probe is newer than the readable rows")
+            return outcome(IngestReason.EMPTY_BATCH_ADVANCED, CursorKey(at=advance_to))
+        return outcome(IngestReason.CURSOR_TAIL_STABLE, cursor)
+    return outcome(IngestReason.NO_SIGNALS_IN_WINDOW, cursor, "tail probe is newer than the readable rows")
 
 
 def signals_ingest(*, source: str, account: str, shard: int = 0, now: datetime | None = None,
