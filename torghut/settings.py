@@ -187,6 +187,9 @@ TRADING_SIGNAL_SEQ_COLUMN = env_str("TRADING_SIGNAL_SEQ_COLUMN", "seq", "Per-sym
 TRADING_SIGNAL_SOURCE = env_str("TRADING_SIGNAL_SOURCE", "ta", "Name of the signal source; part of the cursor key.")
 TRADING_ACCOUNT = env_str("TRADING_ACCOUNT", "paper", "Trading account the ingest feeds; part of the cursor key.")
 TRADING_INGEST_INTERVAL_SECONDS = env_float("TRADING_INGEST_INTERVAL_SECONDS", 5.0, "Beat interval of trading.ingest_signals.")
+TRADING_INGEST_SHARDS = env_int(
+    "TRADING_INGEST_SHARDS", 1, "Ingest shards: symbols map to crc32(symbol) % shards, one cursor and lock per shard."
+)
 TRADING_INGEST_BATCH_SIZE = env_int("TRADING_INGEST_BATCH_SIZE", 5000, "Rows fetched per ingest poll.")
 TRADING_SIGNAL_LOOKBACK_SECONDS = env_int(
     "TRADING_SIGNAL_LOOKBACK_SECONDS", 600, "Where a new cursor starts (now minus this); older cursors fast-forward to it."

@@ -9,11 +9,22 @@ from trading.signals.alerts import AlertmanagerError
 
 
 @torghut_task(name="trading.ingest_signals", transient=(OperationalError,), max_retries=2)
-def ingest_signals(shard: int = 0) -> dict:
-    """One ingest poll of the configured source and account (beat, every few seconds)."""
+def ingest_signals(shard: int | None = None) -> dict:
+    """One ingest poll of the configured source and account (beat, every few seconds).
+
+    Called without a shard while TRADING_INGEST_SHARDS > 1, it fans out one call per shard so that
+    any worker can take any shard (each shard's cursor lock keeps one worker per shard at a time).
+    """
     from trading.services import signals_ingest
 
-    window = signals_ingest(source=settings.TRADING_SIGNAL_SOURCE, account=settings.TRADING_ACCOUNT, shard=shard)
+    shards = settings.TRADING_INGEST_SHARDS
+    if shard is None and shards > 1:
+        for each in range(shards):
+            ingest_signals.apply_async(kwargs={"shard": each}, expires=settings.TRADING_INGEST_INTERVAL_SECONDS)
+        return {"fanned_out": shards}
+    if shard is not None and not 0 <= shard < max(1, shards):
+        raise ValueError(f"shard {shard} is outside 0..{shards - 1}")
+    window = signals_ingest(source=settings.TRADING_SIGNAL_SOURCE, account=settings.TRADING_ACCOUNT, shard=shard or 0)
     return {"window": window.pk, "reason": window.reason, "accepted": window.rows_accepted}
 
 

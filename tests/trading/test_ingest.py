@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import zlib
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -272,3 +273,21 @@ def test_two_concurrent_ingests_over_10k_rows_process_every_row_exactly_once(sig
     for earlier, later in zip(windows, windows[1:]):
         assert later.cursor_before == earlier.cursor_after, "a poll read from a cursor another poll had already moved"
     assert windows[-1].cursor_after == {"at": (base + timedelta(seconds=249)).isoformat(), "symbol": "SPY", "seq": 9_999}
+
+
+def test_shards_split_the_universe_by_crc32_and_together_read_every_row_once(signal_table, static_universe, settings):
+    settings.TRADING_INGEST_SHARDS = 2
+    now = now_utc()
+    rows = [signal_row(sym, seconds_ago(now, 30 - i), i) for i in range(10) for sym in UNIVERSE]
+    signal_table.insert([*rows, signal_row("ZZZZ", seconds_ago(now, 5), 99), signal_row("", seconds_ago(now, 5), 100)])
+
+    zero = signals_ingest(source="ta", account="paper", shard=0, now=now)
+    one = signals_ingest(source="ta", account="paper", shard=1, now=now)
+
+    mine = {0: set(), 1: set()}
+    for symbol in UNIVERSE:
+        mine[zlib.crc32(symbol.encode()) % 2].add(symbol)
+    assert zero.rows_accepted == 10 * len(mine[0]) and one.rows_accepted == 10 * len(mine[1])
+    assert zero.rejected_by_reason == {"outside_universe": 1, "null_symbol": 1}
+    assert one.rejected_by_reason == {}
+    assert IngestCursor.objects.filter(source="ta").count() == 2

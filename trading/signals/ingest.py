@@ -147,7 +147,7 @@ def _ch_reason(exc: clickhouse.ClickHouseError) -> str:
     return IngestReason.CLICKHOUSE_UNAVAILABLE
 
 
-def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_size: int) -> PollOutcome:
+def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_size: int, shard: int) -> PollOutcome:
     precision = 0
     lookback = timedelta(seconds=settings.TRADING_SIGNAL_LOOKBACK_SECONDS)
     if not universe.usable:
@@ -165,7 +165,8 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
         cursor = stored
         if cursor is None or (cursor.at, cursor.symbol, cursor.seq) < (floor_key.at, floor_key.symbol, floor_key.seq):
             cursor = floor_key
-        rows = signal_source.fetch_after(cursor, limit=batch_size)
+        only = signal_source.shard_filter(universe=universe.symbols, shard=shard, shards=settings.TRADING_INGEST_SHARDS)
+        rows = signal_source.fetch_after(cursor, limit=batch_size, shard=only)
     except clickhouse.ClickHouseError as exc:
         return PollOutcome(reason=_ch_reason(exc), cursor=stored, detail=str(exc)[:500])
 
@@ -215,7 +216,7 @@ def signals_ingest(*, source: str, account: str, shard: int = 0, now: datetime |
         row = _lock_cursor(source=source, account=account, shard=shard)
         stored = _stored_key(row)
         before = row.as_dict()
-        outcome = _poll(stored=stored, universe=universe, now=now, batch_size=batch_size or settings.TRADING_INGEST_BATCH_SIZE)
+        outcome = _poll(stored=stored, universe=universe, now=now, batch_size=batch_size or settings.TRADING_INGEST_BATCH_SIZE, shard=shard)
         decisions = 0
         if outcome.batch.accepted:
             decisions = int(signals_consume(signals=outcome.batch.accepted, account=account).decisions or 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -139,26 +140,50 @@ class SignalColumns:
         return len(self.symbols)
 
 
-def _fetch_sql() -> str:
+@dataclass(frozen=True)
+class ShardFilter:
+    """Which symbols one ingest shard reads: its own (crc32 % shards == shard); shard 0 also reads
+    every symbol outside the universe, so bad rows are still counted exactly once."""
+
+    symbols: tuple[str, ...]
+    universe: tuple[str, ...]
+    first: bool
+
+
+def shard_filter(*, universe: frozenset[str], shard: int, shards: int) -> ShardFilter | None:
+    """None when there is a single shard (no filter). crc32 runs here: ClickHouse 18.16 lacks it."""
+    if shards <= 1:
+        return None
+    mine = tuple(sorted(s for s in universe if zlib.crc32(s.encode()) % shards == shard))
+    return ShardFilter(symbols=mine, universe=tuple(sorted(universe)), first=shard == 0)
+
+
+def _fetch_sql(shard: ShardFilter | None) -> str:
     q = clickhouse.quote_identifier
     sym, ts, seq = (q(c) for c in _key_columns())
     columns = ", ".join([sym, ts, seq, *(q(c) for c in VALUE_COLUMNS)])
-    return (
-        f"SELECT {columns} FROM {q(table_shape().table)} "
-        f"WHERE {ts} > %(at)s OR ({ts} = %(at)s AND ({sym} > %(sym)s OR ({sym} = %(sym)s AND {seq} > %(seq)s))) "
-        f"ORDER BY {ts}, {sym}, {seq} LIMIT %(limit)s"
-    )
+    where = f"({ts} > %(at)s OR ({ts} = %(at)s AND ({sym} > %(sym)s OR ({sym} = %(sym)s AND {seq} > %(seq)s))))"
+    if shard is not None:
+        parts = [f"{sym} IN %(shard_symbols)s"] if shard.symbols else []
+        if shard.first:
+            parts.append(f"{sym} NOT IN %(universe)s")
+        where += f" AND ({' OR '.join(parts)})"
+    return f"SELECT {columns} FROM {q(table_shape().table)} WHERE {where} ORDER BY {ts}, {sym}, {seq} LIMIT %(limit)s"
 
 
-def fetch_raw(cursor: CursorKey, *, limit: int) -> list:
+def fetch_raw(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None) -> list:
     """The driver's numpy columns of the rows strictly after `cursor` ([] when there are none)."""
+    if shard is not None and not shard.symbols and not shard.first:
+        return []
     params = {"at": time_literal(cursor.at, table_shape().time_precision), "sym": cursor.symbol, "seq": int(cursor.seq), "limit": int(limit)}
-    return clickhouse.query("signals_fetch", _fetch_sql(), params, columnar=True, use_numpy=True)
+    if shard is not None:
+        params.update(shard_symbols=shard.symbols, universe=shard.universe)  # tuples render as IN lists
+    return clickhouse.query("signals_fetch", _fetch_sql(shard), params, columnar=True, use_numpy=True)
 
 
-def fetch_after(cursor: CursorKey, *, limit: int) -> SignalColumns | None:
+def fetch_after(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None) -> SignalColumns | None:
     """Rows strictly after `cursor` in (event_ts, symbol, seq) order, as columns; None when there are none."""
-    columns = fetch_raw(cursor, limit=limit)
+    columns = fetch_raw(cursor, limit=limit, shard=shard)
     if not columns or not len(columns[0]):
         return None
     symbols, event_ts, seqs, sources, window_sizes, *indicators = columns
