@@ -291,3 +291,22 @@ def test_shards_split_the_universe_by_crc32_and_together_read_every_row_once(sig
     assert zero.rejected_by_reason == {"outside_universe": 1, "null_symbol": 1}
     assert one.rejected_by_reason == {}
     assert IngestCursor.objects.filter(source="ta").count() == 2
+
+
+def test_the_tail_probe_is_cached_and_its_last_value_reused_when_clickhouse_fails(signal_table, settings):
+    now = now_utc()
+    signal_table.insert([signal_row("AAPL", seconds_ago(now, 50), 1)])
+    settings.TRADING_SIGNAL_PROBE_CACHE_SECONDS = 30
+    first = signal_source.latest_event_ts(now=now)
+    clickhouse.execute("test_insert_later", "INSERT INTO ta_signals (symbol, event_ts, seq) VALUES", [("AAPL", seconds_ago(now, 10), 2)])
+    cached = signal_source.latest_event_ts(now=now)
+    assert first.latest == cached.latest == seconds_ago(now, 50) and not cached.stale
+
+    settings.TRADING_SIGNAL_PROBE_CACHE_SECONDS = 0
+    database = clickhouse.target().database
+    with override_settings(CLICKHOUSE_URL=f"clickhouse://default@127.0.0.1:{_dead_port()}/{database}"):
+        clickhouse.reset_connections()
+        stale = signal_source.latest_event_ts(now=now)
+    clickhouse.reset_connections()
+    assert stale.stale and stale.latest == seconds_ago(now, 50)
+    assert signal_source.latest_event_ts(now=now).latest == seconds_ago(now, 10)

@@ -148,7 +148,6 @@ def _ch_reason(exc: clickhouse.ClickHouseError) -> str:
 
 
 def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_size: int, shard: int) -> PollOutcome:
-    precision = 0
     lookback = timedelta(seconds=settings.TRADING_SIGNAL_LOOKBACK_SECONDS)
     if not universe.usable:
         probe = _probe(now)

@@ -197,11 +197,11 @@ def fetch_after(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = No
     )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def from_epoch_us(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(value))
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def last_row_key(*, not_after: datetime) -> CursorKey | None:
@@ -221,7 +221,7 @@ def last_row_key(*, not_after: datetime) -> CursorKey | None:
 
 
 def _probe_key() -> str:
-    return f"torghut:signals:latest:{settings.CLICKHOUSE_URL}:{settings.TRADING_SIGNAL_TABLE}"
+    return f"torghut:signals:latest:{clickhouse.target().database}:{settings.TRADING_SIGNAL_TABLE}"
 
 
 def _redis() -> redis.Redis:
@@ -245,11 +245,11 @@ def latest_event_ts(*, now: datetime) -> TailProbe:
     cached = _probe_cached()
     if cached is not None and time.time() - cached.probed_at < cache_seconds:
         return cached
-    shape = table_shape()
     q = clickhouse.quote_identifier
     ts = q(settings.TRADING_SIGNAL_TIME_COLUMN)
     until = now + timedelta(seconds=settings.TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS)
     try:
+        shape = table_shape()
         rows = clickhouse.query(
             "signals_probe_latest",
             f"SELECT max({ts}), count() FROM {q(shape.table)} WHERE {ts} <= %(until)s",
