@@ -220,6 +220,7 @@ TRADING_UNIVERSE_STATIC_SYMBOLS = env_list(
     "TRADING_UNIVERSE_STATIC_SYMBOLS", [], "Symbols of the static universe (TRADING_UNIVERSE_SOURCE=static)."
 )
 JANGAR_SYMBOLS_URL = env_str("JANGAR_SYMBOLS_URL", "", "jangar endpoint returning {\"symbols\": [...]}; `make run` points it at the simulator.")
+JANGAR_RETRY_SECONDS = env_float("JANGAR_RETRY_SECONDS", 15.0, "After a jangar failure, polls reuse that verdict this long before asking again.")
 JANGAR_TIMEOUT_SECONDS = env_float("JANGAR_TIMEOUT_SECONDS", 2.0, "Connect and read timeout of the jangar request (s).")
 TRADING_UNIVERSE_CACHE_SECONDS = env_int("TRADING_UNIVERSE_CACHE_SECONDS", 300, "How long a jangar universe is used before it is refreshed.")
 TRADING_UNIVERSE_STALE_MAX_SECONDS = env_int(

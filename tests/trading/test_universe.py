@@ -80,3 +80,25 @@ def test_autonomy_refuses_a_static_universe_with_a_clear_error(settings):
 def test_a_static_universe_serves_research_and_paper(static_universe):
     universe = universe_resolve()
     assert universe.status == "static" and "AAPL" in universe.symbols
+
+
+def test_after_a_failure_jangar_is_not_asked_again_until_the_retry_interval_passed(jangar, settings):
+    settings.JANGAR_RETRY_SECONDS = 15
+    _cache(400)
+    jangar.status = 500
+    now = timezone.now()
+    assert universe_resolve(now=now).status == "degraded"
+    assert universe_resolve(now=now + timedelta(seconds=5)).status == "degraded"
+    assert len(jangar.requests) == 1
+    jangar.status = 200
+    assert universe_resolve(now=now + timedelta(seconds=16)).status == "ok"
+    assert len(jangar.requests) == 2
+
+
+def test_a_degraded_cache_that_ages_out_between_retries_fails_closed(jangar, settings):
+    settings.JANGAR_RETRY_SECONDS = 60
+    _cache(880)
+    jangar.stop()
+    now = timezone.now()
+    assert universe_resolve(now=now).status == "degraded"
+    assert universe_resolve(now=now + timedelta(seconds=30)).status == "unavailable"

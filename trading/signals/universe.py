@@ -117,6 +117,14 @@ def universe_resolve(*, now: datetime | None = None) -> Universe:
         and (now - snapshot.fetched_at).total_seconds() < settings.TRADING_UNIVERSE_CACHE_SECONDS
     ):
         return _snapshot(snapshot)
+    if (
+        snapshot is not None
+        and snapshot.status in (UniverseStatus.DEGRADED, UniverseStatus.UNAVAILABLE)
+        and snapshot.checked_at is not None
+        and (now - snapshot.checked_at).total_seconds() < settings.JANGAR_RETRY_SECONDS
+    ):
+        # jangar failed moments ago: do not stall every poll on it again, reuse that verdict.
+        return _verdict_reused(snapshot=snapshot, now=now)
     try:
         symbols = jangar_fetch()
         if not symbols:
@@ -127,6 +135,14 @@ def universe_resolve(*, now: datetime | None = None) -> Universe:
         snapshot, _ = UniverseSnapshot.objects.update_or_create(
             source=JANGAR, defaults={"symbols": symbols, "fetched_at": now, "checked_at": now, "status": UniverseStatus.OK, "reason": ""}
         )
+    return _snapshot(snapshot)
+
+
+def _verdict_reused(*, snapshot: UniverseSnapshot, now: datetime) -> Universe:
+    age = None if snapshot.fetched_at is None else (now - snapshot.fetched_at).total_seconds()
+    if snapshot.status == UniverseStatus.DEGRADED and (age is None or age > settings.TRADING_UNIVERSE_STALE_MAX_SECONDS):
+        # The cache aged out while we were not asking: fail closed now.
+        return _universe_record_failure(now=now, reason="jangar still failing")
     return _snapshot(snapshot)
 
 
