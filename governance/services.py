@@ -173,6 +173,9 @@ def emergency_stop_policy_update(*, trigger: str, actor, reason: str, changes: d
     emergency_stop_policies_ensure()
     with transaction.atomic():
         policy = EmergencyStopPolicy.objects.select_for_update().get(trigger=trigger)
+        changes = {name: value for name, value in changes.items() if getattr(policy, name) != value}
+        if not changes:
+            return policy
         old = {name: getattr(policy, name) for name in changes}
         for name, value in changes.items():
             setattr(policy, name, value)
