@@ -30,6 +30,8 @@ class TriggerStateSerializer(serializers.Serializer):
     fired_at = serializers.DateTimeField(allow_null=True)
     error = serializers.CharField()
     evaluated_at = serializers.DateTimeField(allow_null=True)
+    confirm_evaluations = serializers.IntegerField(allow_null=True, help_text="Breaching evaluations that halt.")
+    clear_evaluations = serializers.IntegerField(allow_null=True, help_text="Clean evaluations that clear a lag/staleness trigger.")
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import time
 
-from django.db import transaction
 from django.utils import timezone
 
-from governance import killswitch
 from governance.emergency import RECOVERABLE, EmergencyInputs
 from governance.evidence import evidence_package_missing_sections
-from governance.models import DrillRun, EvidencePackage, KillSwitchSource, KillSwitchState, LaneChangeCause, Trigger
+from governance.models import DrillRun, EvidencePackage, KillSwitchState, LaneChangeCause, Trigger
 from governance.selectors import evidence_chain_verify, kill_switch_order_check
 
 DRILL_ACTOR = "drill"
@@ -45,16 +43,6 @@ def _healthy(**fault) -> EmergencyInputs:
     return EmergencyInputs(**values)
 
 
-def _resume_after_drill(reason: str) -> None:
-    from governance.services import _kill_switch_set, _switch_locked, _triggers_reset
-
-    with transaction.atomic():
-        switch = _switch_locked()
-        _triggers_reset()
-        _kill_switch_set(switch=switch, to_state=KillSwitchState.ACTIVE, actor=DRILL_ACTOR, reason=reason, source=KillSwitchSource.DRILL)
-    killswitch.mirror_write(KillSwitchState.ACTIVE)
-
-
 def drill_preconditions() -> list[str]:
     """Why a drill may not run now: it needs an active switch and no live strategy."""
     from trading.models import Strategy
@@ -72,7 +60,12 @@ def drill_preconditions() -> list[str]:
 
 def drill_run(*, trigger: str) -> DrillRun:
     """Drill one trigger end to end and record the run (passed only if every check passed)."""
-    from governance.services import GovernanceError, emergency_stop_evaluate, emergency_stop_policies_ensure
+    from governance.services import (
+        GovernanceError,
+        emergency_stop_evaluate,
+        emergency_stop_policies_ensure,
+        kill_switch_release_after_drill,
+    )
 
     problems = drill_preconditions()
     if problems:
@@ -102,7 +95,7 @@ def drill_run(*, trigger: str) -> DrillRun:
         states = [emergency_stop_evaluate(inputs=_healthy(), actor=DRILL_ACTOR).state for _ in range(policy.clear_evaluations)]
         expected = KillSwitchState.REDUCING if trigger in RECOVERABLE else KillSwitchState.HALTED
         checks["recovery_path"] = states[-1] == expected
-        _resume_after_drill(reason=f"drill {trigger} finished")
+        kill_switch_release_after_drill(reason=f"drill {trigger} finished")
         checks["resumed"] = kill_switch_order_check(reduces_exposure=False).allowed
     except Exception as exc:  # a drill that breaks is a failed drill, recorded with its error
         run.error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.models import EvidencePackage
+from torghut.models import AuditEvent
 
 EVIDENCE_SCHEMA = 1
 INGEST_WINDOWS_LIMIT = 50
@@ -139,7 +140,7 @@ def evidence_package_write(
         now = timezone.now()
         content.update(created_at=now.isoformat(), previous_sha256=previous, missing_sources=missing)
         body = canonical_json(content)
-        return EvidencePackage.objects.create(
+        package = EvidencePackage.objects.create(
             created_at=now,
             triggers=list(triggers),
             body=body,
@@ -147,6 +148,12 @@ def evidence_package_write(
             previous_sha256=previous,
             missing_sources=sorted(missing),
         )
+        # A second record of each hash, so rewriting the newest package (no successor links it) shows too.
+        AuditEvent.objects.create(
+            actor="emergency_stop", action="evidence.write", object_type="EvidencePackage", object_id=str(package.pk),
+            new={"sha256": package.sha256, "previous_sha256": previous},
+        )
+        return package
 
 
 def evidence_package_missing_sections(package: EvidencePackage) -> list[str]:

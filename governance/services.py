@@ -128,6 +128,16 @@ def kill_switch_resume(*, actor, reason: str) -> KillSwitch:
     return switch
 
 
+def kill_switch_release_after_drill(*, reason: str) -> KillSwitch:
+    """Return the switch to `active` at the end of a drill (the drill started it from `active`)."""
+    with transaction.atomic():
+        switch = _switch_locked()
+        _triggers_reset()
+        _kill_switch_set(switch=switch, to_state=KillSwitchState.ACTIVE, actor="drill", reason=reason, source=KillSwitchSource.DRILL)
+    killswitch.mirror_write(switch.state)
+    return switch
+
+
 def _triggers_reset() -> None:
     TriggerState.objects.update(breach_streak=0, clean_streak=0, firing=False, fired_at=None)
 
