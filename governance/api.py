@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.models import EvidencePackage, KillSwitchState
-from governance.selectors import evidence_packages, kill_switch_state, kill_switch_transitions
+from governance.selectors import drill_runs_recent, evidence_packages, kill_switch_state, kill_switch_transitions
 from governance.services import (
     KILL_SWITCH_PERMISSION,
     GovernanceError,
@@ -67,6 +67,15 @@ def _kill_switch_body() -> dict:
     return KillSwitchOutputSerializer(body).data
 
 
+class KillSwitchEngageInputSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=[KillSwitchState.HALTED.value, KillSwitchState.REDUCING.value])
+    reason = serializers.CharField(max_length=2000)
+
+
+class KillSwitchResumeInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
 class KillSwitchApi(APIView):
     @extend_schema(responses=KillSwitchOutputSerializer)
     def get(self, request):
@@ -76,13 +85,9 @@ class KillSwitchApi(APIView):
 class KillSwitchEngageApi(APIView):
     write_permission = KILL_SWITCH_PERMISSION
 
-    class InputSerializer(serializers.Serializer):
-        state = serializers.ChoiceField(choices=[KillSwitchState.HALTED.value, KillSwitchState.REDUCING.value])
-        reason = serializers.CharField(max_length=2000)
-
-    @extend_schema(request=InputSerializer, responses=KillSwitchOutputSerializer)
+    @extend_schema(request=KillSwitchEngageInputSerializer, responses=KillSwitchOutputSerializer)
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = KillSwitchEngageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return _apply(lambda: kill_switch_engage(actor=request.user, **data.validated_data))
 
@@ -90,12 +95,9 @@ class KillSwitchEngageApi(APIView):
 class KillSwitchResumeApi(APIView):
     write_permission = KILL_SWITCH_PERMISSION
 
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=2000)
-
-    @extend_schema(request=InputSerializer, responses=KillSwitchOutputSerializer)
+    @extend_schema(request=KillSwitchResumeInputSerializer, responses=KillSwitchOutputSerializer)
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = KillSwitchResumeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return _apply(lambda: kill_switch_resume(actor=request.user, reason=data.validated_data["reason"]))
 
@@ -125,14 +127,15 @@ class EvidenceListApi(APIView):
         return Response(EvidenceSummarySerializer(evidence_packages(), many=True).data)
 
 
-class EvidenceDetailApi(APIView):
-    class OutputSerializer(EvidenceSummarySerializer):
-        content = serializers.JSONField()
+class EvidenceDetailSerializer(EvidenceSummarySerializer):
+    content = serializers.JSONField()
 
-    @extend_schema(responses=OutputSerializer)
+
+class EvidenceDetailApi(APIView):
+    @extend_schema(responses=EvidenceDetailSerializer)
     def get(self, request, package_id: int):
         package = get_object_or_404(EvidencePackage, pk=package_id)
-        return Response(self.OutputSerializer({**EvidenceSummarySerializer(package).data, "content": package.content}).data)
+        return Response(EvidenceDetailSerializer({**EvidenceSummarySerializer(package).data, "content": package.content}).data)
 
 
 def evidence_download_response(package: EvidencePackage) -> HttpResponse:
@@ -147,3 +150,22 @@ class EvidenceDownloadApi(APIView):
     @extend_schema(responses={(200, "application/json"): bytes})
     def get(self, request, package_id: int):
         return evidence_download_response(get_object_or_404(EvidencePackage, pk=package_id))
+
+
+class DrillRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    trigger = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    passed = serializers.BooleanField()
+    time_to_halt_seconds = serializers.FloatField(allow_null=True)
+    time_to_cancel_seconds = serializers.FloatField(allow_null=True)
+    evidence_id = serializers.IntegerField(allow_null=True)
+    checks = serializers.DictField(child=serializers.BooleanField())
+    error = serializers.CharField()
+
+
+class DrillRunListApi(APIView):
+    @extend_schema(responses=DrillRunSerializer(many=True))
+    def get(self, request):
+        return Response(DrillRunSerializer(drill_runs_recent(limit=50), many=True).data)

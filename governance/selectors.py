@@ -105,6 +105,10 @@ def last_passing_drill_at() -> datetime | None:
     return run.finished_at if run else None
 
 
+def drill_runs_recent(*, limit: int) -> list[DrillRun]:
+    return list(DrillRun.objects.order_by("-started_at", "-id")[:limit])
+
+
 def evidence_packages() -> list[EvidencePackage]:
     return list(EvidencePackage.objects.defer("body").order_by("-id"))
 

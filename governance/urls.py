@@ -10,4 +10,5 @@ urlpatterns = [
     path("evidence", api.EvidenceListApi.as_view(), name="governance-evidence-list"),
     path("evidence/<int:package_id>", api.EvidenceDetailApi.as_view(), name="governance-evidence-detail"),
     path("evidence/<int:package_id>/download", api.EvidenceDownloadApi.as_view(), name="governance-evidence-download"),
+    path("drills", api.DrillRunListApi.as_view(), name="governance-drill-list"),
 ]

@@ -70,3 +70,9 @@ def test_the_drill_time_to_halt_reaches_the_metrics_endpoint(client):
     drill_run(trigger="fallback_ratio")
     text = client.get("/metrics").content.decode()
     assert 'torghut_drill_time_to_halt_seconds{trigger="fallback_ratio"}' in text
+
+
+def test_drill_runs_are_listed_through_the_api(api_client):
+    run = drill_run(trigger="research_failures")
+    listed = api_client.get("/governance/drills").json()
+    assert [(r["id"], r["trigger"], r["passed"], r["evidence_id"]) for r in listed] == [(run.pk, "research_failures", run.passed, run.evidence_id)]
