@@ -72,6 +72,19 @@ def _gather(missing: dict[str, str], name: str, read: Callable[[], Any], empty: 
         return empty
 
 
+def _metrics() -> dict[str, float]:
+    """Every torghut_* sample this process can see (multiprocess files and database collectors)."""
+    from torghut.metrics import build_registry
+
+    samples = {}
+    for family in build_registry().collect():
+        for sample in family.samples:
+            if sample.name.startswith("torghut_"):
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return samples
+
+
 def _ingest_windows():
     from trading.selectors import ingest_windows_recent
 
@@ -120,7 +133,7 @@ def evidence_package_write(
         "triggers": triggers,
         "thresholds": _gather(missing, "policies", emergency_stop_policies, []),
         "measurements": measurements,
-        "metric_snapshot": json.loads(canonical_json(inputs)),
+        "metric_snapshot": {"inputs": json.loads(canonical_json(inputs)), "metrics": _gather(missing, "metrics", _metrics, {})},
         "ingest_windows": _gather(missing, "ingest_windows", _ingest_windows, []),
         "executions": _gather(missing, "executions", _executions, []),
         "open_alerts": _gather(missing, "open_alerts", _open_alerts, []),

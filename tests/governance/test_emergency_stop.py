@@ -154,6 +154,15 @@ def test_lag_recovers_into_reducing_after_three_clean_evaluations_never_into_act
     assert kill_switch_state()["state"] == "reducing"
 
 
+def test_a_market_close_is_not_a_recovery():
+    for _ in range(2):
+        emergency_stop_evaluate(inputs=healthy_inputs(signal_lag_seconds=900.0))
+    closed = [emergency_stop_evaluate(inputs=healthy_inputs(market_open=False, signal_lag_seconds=5.0)).state for _ in range(5)]
+    assert set(closed) == {"halted"}
+    reopened = [emergency_stop_evaluate(inputs=healthy_inputs()).state for _ in range(3)]
+    assert reopened == ["halted", "halted", "reducing"]
+
+
 def test_staleness_recovers_like_lag():
     for _ in range(2):
         emergency_stop_evaluate(inputs=healthy_inputs(streaks={"cursor_tail_stable": 5}))

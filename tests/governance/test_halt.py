@@ -68,7 +68,8 @@ def test_the_evidence_package_carries_every_section_and_records_missing_sources(
         assert section in content, section
     assert content["triggers"] == ["pnl_drawdown"] == package.triggers
     assert {p["trigger"] for p in content["thresholds"]} >= {"pnl_drawdown", "signal_lag"}
-    assert content["metric_snapshot"]["pnl_total"] == -9_000.0
+    assert content["metric_snapshot"]["inputs"]["pnl_total"] == -9_000.0
+    assert "torghut_kill_switch_state" in content["metric_snapshot"]["metrics"]
     assert content["cancel_results"] == json.loads(json.dumps(result.halt.cancel_results)) and content["cancel_results"]
     assert [c["to_lane"] for c in content["lane_changes"]] == ["shadow"]
     assert [s["lane"] for s in content["strategies"]] == ["shadow"]
