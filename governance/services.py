@@ -252,6 +252,9 @@ def emergency_stop_evaluate(*, inputs: EmergencyInputs, lane_cause: str = LaneCh
                 if state.breach_streak >= policy.confirm_evaluations and not state.firing:
                     state.firing, state.fired_at = True, now
                     result.fired.append(trigger)
+            elif m.status == UNREADABLE:
+                # Policy says an unreadable input does not breach; it is still no proof of health.
+                pass
             elif m.status == NOT_APPLICABLE:
                 # Market closed or too few orders: no breach, but no proof of health either.
                 state.breach_streak = 0

@@ -129,6 +129,15 @@ def test_an_unreadable_source_may_be_downgraded_to_a_recorded_non_breach_by_poli
     assert _state("pnl_drawdown").last_status == "unreadable"
 
 
+def test_an_unreadable_source_never_counts_towards_recovery(operator):
+    emergency_stop_policy_update(trigger="signal_lag", actor=operator, reason="feed flaky", changes={"unreadable_is_breach": False})
+    for _ in range(2):
+        emergency_stop_evaluate(inputs=healthy_inputs(signal_lag_seconds=900.0))
+    blind = healthy_inputs(unreadable={"signal_continuity": "ConnectionError: clickhouse"})
+    assert {emergency_stop_evaluate(inputs=blind).state for _ in range(5)} == {"halted"}
+    assert _state("signal_lag").clean_streak == 0
+
+
 def test_collecting_inputs_names_every_source_it_could_not_read():
     inputs = emergency_inputs_collect()
     read = {
