@@ -2,18 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission
 
 from governance.emergency import EmergencyInputs
-
-
-@pytest.fixture(autouse=True)
-def _clean_kill_switch_mirror(redis_client):
-    # Postgres rolls back per test, Redis does not: a mirrored `halted` must not leak into the next test.
-    redis_client.delete(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY)
-    yield
-    redis_client.delete(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY)
 
 
 def _operator(django_user_model, username: str):
