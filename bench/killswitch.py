@@ -23,6 +23,8 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+
+from bench.report import record  # noqa: E402
 from django.db import connection  # noqa: E402
 
 ROUNDS = 5
@@ -54,6 +56,8 @@ def bench_order_path() -> float:
     ratio = check_us / bare_us
     print(f"order-path check: {check_us:.1f} us/call; bare Redis GET (baseline): {bare_us:.1f} us/call; "
           f"ratio {ratio:.2f}x (target <= 1.5x) {'OK' if ratio <= 1.5 else 'OVER TARGET'}")
+    record(bench="killswitch", figure="order-path check", value=check_us, unit="us/call", baseline="bare Redis GET",
+           baseline_value=bare_us, ratio=ratio, target="<= 1.5x", ok=ratio <= 1.5)
     return ratio
 
 
@@ -74,6 +78,8 @@ def bench_time_to_halt() -> float:
     budget = settings.GOVERNANCE_EMERGENCY_STOP_INTERVAL + 1.0
     print(f"confirming evaluation to halt visible (incl. cancel, demote, evidence): {elapsed:.3f} s; "
           f"budget {budget:.1f} s (interval + 1 s) {'OK' if elapsed <= budget else 'OVER TARGET'}")
+    record(bench="killswitch", figure="confirming evaluation to halt", value=elapsed, unit="s", baseline="evaluation interval + 1 s",
+           baseline_value=budget, ratio=elapsed / budget, target="<= 1.0x of budget", ok=elapsed <= budget)
     return elapsed
 
 
