@@ -44,7 +44,8 @@ def _policy_state(policy: GatePolicy) -> dict[str, Any]:
     return {"name": policy.name, "version": policy.version, "thresholds": policy.thresholds, "active": policy.active}
 
 
-def _validate_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
+def gate_thresholds_validate(thresholds: dict[str, Any]) -> dict[str, float]:
+    """Every known threshold, each a number; anything else is refused with the offending keys."""
     unknown = set(thresholds) - set(DEFAULT_THRESHOLDS)
     missing = set(DEFAULT_THRESHOLDS) - set(thresholds)
     if unknown or missing:
@@ -68,7 +69,7 @@ def _deactivate_others(*, keep_id: int | None, actor: str) -> None:
 
 def gate_policy_create(*, name: str, thresholds: dict[str, Any], actor: str, active: bool = False, reason: str = "") -> GatePolicy:
     """Create a policy at version 1 (deactivating the current one if `active`) and audit it."""
-    clean = _validate_thresholds(thresholds)
+    clean = gate_thresholds_validate(thresholds)
     with transaction.atomic():
         if active:
             _deactivate_others(keep_id=None, actor=actor)
@@ -85,7 +86,7 @@ def gate_policy_update(
 
     An edit that changes nothing is not a new version and writes no audit row.
     """
-    clean = _validate_thresholds(thresholds)
+    clean = gate_thresholds_validate(thresholds)
     with transaction.atomic():
         policy = GatePolicy.objects.select_for_update().get(pk=policy_id)
         new_active = policy.active if active is None else active
