@@ -67,7 +67,7 @@ def _run_or_404(run_id: str) -> ResearchRun:
 
 
 class RunListApi(APIView):
-    @extend_schema(parameters=[RunFilterSerializer], responses=RunListOutputSerializer)
+    @extend_schema(operation_id="research_runs_list", parameters=[RunFilterSerializer], responses=RunListOutputSerializer)
     def get(self, request):
         filters = RunFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)

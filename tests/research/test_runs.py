@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -50,7 +51,7 @@ def test_run_ids_are_deterministic_24_hex_over_version_window_policy_and_target_
     run_id = research_run_id(**args)
     assert re.fullmatch(r"[0-9a-f]{24}", run_id)
     assert research_run_id(**args) == run_id
-    assert research_run_id(**{**args, "window_start": start.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))}) == run_id
+    assert research_run_id(**{**args, "window_start": start.astimezone(ZoneInfo("America/New_York"))}) == run_id
     for change in ({"strategy_version": "2"}, {"window_end": end + timedelta(minutes=5)}, {"policy_version": 2},
                    {"target_lane": "live"}):
         assert research_run_id(**{**args, **change}) != run_id
@@ -107,7 +108,9 @@ def test_every_lane_attempt_is_persisted_and_strategies_outside_paper_and_shadow
     make_strategy("c", kind="no_such_kind", lane="shadow")
     make_strategy("d", lane="research")
     make_strategy("e", lane="live")
-    make_strategy("f", lane="paper").__class__.objects.filter(name="f").update(enabled=False)
+    disabled = make_strategy("f", lane="paper")
+    disabled.enabled = False
+    disabled.save()
     _profitable_window(lane_table)
     outcomes = research_lane_run(now=NOW)
     assert len(outcomes) == 3
