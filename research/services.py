@@ -154,16 +154,20 @@ def _payload_to_fields(payload: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def research_run_persist(*, payload: dict[str, Any]) -> ResearchRun:
-    """Insert or update the run with this payload's `run_id` (an upsert: replays never duplicate)."""
+def research_run_persist(*, payload: dict[str, Any], only_if_absent: bool = False) -> ResearchRun:
+    """Insert or update the run with this payload's `run_id` (an upsert: replays never duplicate).
+
+    `only_if_absent` inserts without touching an existing row (the `running` marker must never
+    overwrite a finished run of the same id).
+    """
     fields = _payload_to_fields(payload)
+    conflict = {"ignore_conflicts": True} if only_if_absent else {
+        "update_conflicts": True, "unique_fields": ["run_id"], "update_fields": _UPSERT_FIELDS}
     with transaction.atomic():
         with connection.cursor() as cursor:
             # A locked table must fail this write quickly so the caller's retry/backoff can run.
             cursor.execute(f"SET LOCAL lock_timeout = '{int(settings.RESEARCH_PERSIST_LOCK_TIMEOUT_MS)}ms'")
-        ResearchRun.objects.bulk_create(
-            [ResearchRun(**fields)], update_conflicts=True, unique_fields=["run_id"], update_fields=_UPSERT_FIELDS
-        )
+        ResearchRun.objects.bulk_create([ResearchRun(**fields)], **conflict)
     return ResearchRun.objects.get(run_id=payload["run_id"])
 
 
@@ -289,7 +293,7 @@ def research_run_execute(
     try:
         research_run_persist(payload=_finish(base, status="running", recommendation="hold",
                                              gate_report={**report_base, "gates": []}, metrics={}, failure_reason="",
-                                             finished_at=None))
+                                             finished_at=None), only_if_absent=True)
     except DatabaseError as exc:  # the final write below retries and dead-letters; `running` is only a courtesy
         logger.warning("research run %s: running marker not written: %s", run_id, exc)
         _close_broken_connection()

@@ -198,3 +198,30 @@ def test_gate_policy_edits_bump_the_version_and_are_audited_with_old_and_new_val
     other = gate_policy_create(name="loose", thresholds=dict(DEFAULT_THRESHOLDS), actor="carol", active=True)
     policy.refresh_from_db()
     assert other.active and not policy.active and policy.version == 3
+
+
+def test_the_running_marker_never_overwrites_a_finished_run_of_the_same_id(lane_table, make_strategy):
+    from research.services import research_run_persist
+
+    make_strategy("macd", lane="paper")
+    _profitable_window(lane_table)
+    research_lane_run(now=NOW)
+    finished = ResearchRun.objects.get()
+    marker = {field: getattr(finished, field) for field in ("run_id", "trigger", "strategy_id", "strategy_name", "strategy_version",
+                                                           "strategy_kind", "parameters", "source_table", "target_lane",
+                                                           "policy_name", "policy_version")}
+    marker.update(window_start=finished.window_start.isoformat(), window_end=finished.window_end.isoformat(),
+                  started_at=finished.started_at.isoformat(), finished_at=None, status="running", recommendation="hold",
+                  gate_report={"gates": []}, gate_report_trace_id="a" * 64, recommendation_trace_id="b" * 64, failure_reason="")
+    research_run_persist(payload=marker, only_if_absent=True)
+    finished.refresh_from_db()
+    assert finished.status == "passed" and finished.gate_report["gates"]
+
+
+def test_the_lane_is_scheduled_every_five_minutes_on_the_research_queue_over_fifteen_minute_windows():
+    from research.services import lane_window
+    from torghut.schedule import BEAT_SCHEDULE
+
+    entry = BEAT_SCHEDULE["research-autonomous-lane"]
+    assert (entry["task"], entry["schedule"], entry["options"]["queue"]) == ("research.run_autonomous_lane", 300.0, "research")
+    assert lane_window(now=NOW) == (datetime(2026, 3, 2, 15, 0, tzinfo=UTC), datetime(2026, 3, 2, 15, 15, tzinfo=UTC))
