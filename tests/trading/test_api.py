@@ -82,4 +82,4 @@ def test_metrics_expose_rows_reasons_streaks_lag_universe_and_alerts(client, sig
     assert "torghut_signal_ingest_seconds_bucket" in text
     assert "torghut_signal_continuity_alert_active 1.0" in text
     assert 'torghut_universe_symbols{source="static"} 4.0' in text
-    assert 'torghut_universe_status{source="static",status="static"} 1.0' in text
+    assert 'torghut_universe_status{source="static"} 1.0' in text

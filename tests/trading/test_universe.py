@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from trading.models import UniverseSnapshot
 from trading.services import universe_assert_authoritative, universe_resolve
+from trading.signals.metrics import continuity_metrics
 from trading.signals.universe import universe_status_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +53,8 @@ def test_jangar_down_with_a_stale_cache_is_degraded_but_keeps_trading_symbols(ja
     status = universe_status_snapshot()
     assert status["status"] == "degraded" and status["symbols"] == 2 and status["cache_age_seconds"] >= 400
     assert "HTTP 503" in status["reason"]
+    metrics = {m.name: m for m in continuity_metrics()}
+    assert metrics["torghut_universe_status"].samples[0].value == 0.5
 
 
 def test_jangar_down_with_an_expired_cache_fails_closed(jangar):

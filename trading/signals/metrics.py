@@ -6,6 +6,9 @@ from collections.abc import Iterable
 from prometheus_client.core import GaugeMetricFamily
 
 
+_STATUS_VALUE = {"ok": 1.0, "static": 1.0, "degraded": 0.5, "unavailable": 0.0}
+
+
 def continuity_metrics() -> Iterable[GaugeMetricFamily]:
     from trading.models import Alert, IngestCursor, IngestWindow, UniverseSnapshot
     from trading.signals.continuity import ALERT_PREFIX
@@ -30,10 +33,13 @@ def continuity_metrics() -> Iterable[GaugeMetricFamily]:
     yield active
 
     symbols = GaugeMetricFamily("torghut_universe_symbols", "Symbols in the trading universe.", labels=["source"])
-    status = GaugeMetricFamily("torghut_universe_status", "1 for the universe's current status.", labels=["source", "status"])
+    status = GaugeMetricFamily(
+        "torghut_universe_status", "Universe health: 1 ok or static, 0.5 degraded (stale cache in use), 0 unavailable (fail closed).",
+        labels=["source"],
+    )
     for snapshot in UniverseSnapshot.objects.all():
         usable = snapshot.status != "unavailable"
         symbols.add_metric([snapshot.source], float(len(snapshot.symbols) if usable else 0))
-        status.add_metric([snapshot.source, snapshot.status], 1.0)
+        status.add_metric([snapshot.source], _STATUS_VALUE.get(snapshot.status, 0.0))
     yield symbols
     yield status
