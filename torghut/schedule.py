@@ -19,4 +19,5 @@ def _entry(task: str, every: float, queue: Queue, expires: float | None = None) 
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "flush-dead-letter-spool": _entry("torghut.flush_dead_letter_spool", 30.0, Queue.DEFAULT),
+    "reconcile-executions": _entry("trading.reconcile_executions", 15.0, Queue.EXECUTION),
 }

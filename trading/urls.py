@@ -1,4 +1,5 @@
 """Routes of the trading API."""
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
 urlpatterns: list = []
+urlpatterns += [path("", include("trading.urls_executions"))]
