@@ -2,12 +2,15 @@
 
 `signals_consume` runs inside the ingest transaction, before the cursor commit: the decisions it
 writes commit atomically with the cursor. Orders have side effects outside Postgres, so their
-submission is dispatched only after that commit (`delay_on_commit`).
+submission is dispatched only after that commit (`transaction.on_commit`).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+
+from django.db import transaction
 
 from trading.signals.types import Signal
 
@@ -28,5 +31,5 @@ def signals_consume(*, signals: Sequence[Signal], account: str) -> ConsumeResult
     decisions = decisions_from_signals(signals=signals, account=account)
     orders = [d.pk for d in decisions if d.status == DecisionStatus.PLANNED]
     for decision_id in orders:
-        submit_decision.delay_on_commit(decision_id)
+        transaction.on_commit(partial(submit_decision.delay, decision_id))
     return ConsumeResult(signals=len(signals), decisions=len(decisions), orders=len(orders))

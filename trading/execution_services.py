@@ -163,7 +163,7 @@ def executions_reconcile(*, limit: int = 500, factory: Callable[[str], object] =
             EXECUTION_ERRORS.labels(category=f"reconcile_{exc.category}").inc()
             continue
         with transaction.atomic():
-            execution = Execution.objects.select_for_update().select_related("decision").get(pk=execution_id)
+            execution = Execution.objects.select_for_update(of=("self",)).select_related("decision").get(pk=execution_id)
             if execution.status in FINAL_EXECUTION_STATUSES:
                 continue
             was_unknown = execution.status == ExecutionStatus.UNKNOWN

@@ -62,3 +62,12 @@ def venues(settings, lean_venue, alpaca_venue):
     settings.TRADING_EXECUTION_FALLBACK_CHAIN = ["lean", "alpaca", "simulated"]
     settings.TRADING_KILL_SWITCH_STATE = "active"
     return lean_venue, alpaca_venue
+
+
+def repeated_buys(symbol: str = "AAPL", *, n: int = 2, start: int = 0, price: float = 100.0) -> list[Signal]:
+    """`n` MACD/RSI buys in a row: the down-crosses between them carry an oversold RSI, so no sell."""
+    signals = []
+    for k in range(n):
+        signals.append(make_signal(symbol, i=start + 2 * k, price=price, macd_hist=-0.2, rsi14=20.0))
+        signals.append(make_signal(symbol, i=start + 2 * k + 1, price=price, macd_hist=0.3))
+    return signals
