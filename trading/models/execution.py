@@ -147,7 +147,7 @@ class ExecutionImport(models.Model):
     """
 
     client_order_id = models.CharField(max_length=64, unique=True)
-    broker_order_id = models.CharField(max_length=64, blank=True, default="")
+    broker_order_id = models.CharField(max_length=64, null=True, blank=True)
     account = models.CharField(max_length=64)
     symbol = models.CharField(max_length=32)
     side = models.CharField(max_length=4, choices=Side.choices)
