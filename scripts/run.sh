@@ -8,6 +8,9 @@ export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$ROOT/var/prometheu
 export WEB_HOST="${WEB_HOST:-127.0.0.1}" WEB_PORT="${WEB_PORT:-8000}"
 export FLOWER_HOST="${FLOWER_HOST:-127.0.0.1}" FLOWER_PORT="${FLOWER_PORT:-5555}"
 export FLOWER_BASIC_AUTH="${FLOWER_BASIC_AUTH:-flower:flower}"
+# Orders go to the simulator by default; LEAN and Alpaca point at the local venues (Procfile `venues`).
+export TRADING_LEAN_URL="${TRADING_LEAN_URL:-http://127.0.0.1:8811}" TRADING_ALPACA_BASE_URL="${TRADING_ALPACA_BASE_URL:-http://127.0.0.1:8812}"
+export TRADING_ALPACA_KEY_ID="${TRADING_ALPACA_KEY_ID:-local-dev}" TRADING_ALPACA_SECRET_KEY="${TRADING_ALPACA_SECRET_KEY:-local-dev}"
 PY=.venv/bin/python
 
 rm -rf "$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$PROMETHEUS_MULTIPROC_DIR"

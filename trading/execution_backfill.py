@@ -81,6 +81,8 @@ def execution_import_load_csv(*, path: Path) -> int:
 def execution_provenance_backfill(*, batch_size: int = 50_000, progress: Callable[[str], None] | None = None) -> BackfillResult:
     """Turn every import row into a `backfill` execution with derived provenance; safe to rerun."""
     with connection.cursor() as cursor:
+        # Fresh statistics: a just-loaded import table otherwise looks empty to the planner.
+        cursor.execute("ANALYZE trading_executionimport")
         cursor.execute("SELECT COALESCE(min(id), 0), COALESCE(max(id), 0), count(*) FROM trading_executionimport")
         low, high, total = cursor.fetchone()
     started = time.perf_counter()

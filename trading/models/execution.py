@@ -43,8 +43,8 @@ class Decision(models.Model):
     signal_symbol = models.CharField(max_length=32)
     signal_event_ts = models.DateTimeField()
     signal_seq = models.BigIntegerField()
-    decision_hash = models.CharField(max_length=64, unique=True)
-    status = models.CharField(max_length=12, choices=DecisionStatus.choices, default=DecisionStatus.PLANNED, db_index=True)
+    decision_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=DecisionStatus.choices, default=DecisionStatus.PLANNED)
     reject_reason = models.CharField(max_length=64, blank=True, default="")
     expected_adapter = models.CharField(max_length=16, blank=True, default="")
     shadow_fill_price = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
@@ -54,8 +54,15 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["symbol", "-id"], name="decision_symbol_id")]
+        indexes = [
+            models.Index(fields=["symbol", "-id"], name="decision_symbol_id"),
+            # Risk checks and reconciliation look only at orders in flight.
+            models.Index(fields=["account", "symbol"], condition=Q(status=DecisionStatus.SUBMITTED), name="decision_in_flight"),
+            models.Index(fields=["account", "submitted_at"], name="decision_account_submitted"),
+        ]
         constraints = [
+            # A constraint rather than unique=True: no extra LIKE index on a hash nobody searches by prefix.
+            models.UniqueConstraint(fields=["decision_hash"], name="decision_hash_unique"),
             models.UniqueConstraint(fields=["strategy", "account", "signal_symbol", "signal_event_ts", "signal_seq"], name="decision_one_per_strategy_signal"),
             models.CheckConstraint(condition=Q(status__in=[c.value for c in DecisionStatus]), name="decision_status_valid"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="decision_quantity_positive"),
@@ -90,7 +97,7 @@ class Execution(models.Model):
     """An order at a venue. Provenance (expected vs actual adapter, why they differ) is enforced by Postgres."""
 
     decision = models.OneToOneField(Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="execution")
-    client_order_id = models.CharField(max_length=64, unique=True)
+    client_order_id = models.CharField(max_length=64)
     broker_order_id = models.CharField(max_length=64, blank=True, default="")
     account = models.CharField(max_length=64)
     symbol = models.CharField(max_length=32)
@@ -99,11 +106,11 @@ class Execution(models.Model):
     actual_adapter = models.CharField(max_length=16)
     fallback_reason = models.CharField(max_length=200, blank=True, default="")
     fallback_count = models.PositiveSmallIntegerField(default=0)
-    route_tag = models.CharField(max_length=12, choices=RouteTag.choices, db_index=True)
+    route_tag = models.CharField(max_length=12, choices=RouteTag.choices)
     quantity = models.DecimalField(max_digits=20, decimal_places=6)
     filled_quantity = models.DecimalField(max_digits=20, decimal_places=6, default=0)
     avg_fill_price = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
-    status = models.CharField(max_length=16, choices=ExecutionStatus.choices, db_index=True)
+    status = models.CharField(max_length=16, choices=ExecutionStatus.choices)
     decided_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     filled_at = models.DateTimeField(null=True, blank=True)
@@ -115,8 +122,13 @@ class Execution(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["symbol", "-id"], name="execution_symbol_id")]
+        # Few indexes on purpose: every one is paid by each insert, and backfills insert millions.
+        indexes = [
+            models.Index(fields=["symbol", "-id"], name="execution_symbol_id"),
+            models.Index(fields=["id"], condition=~Q(status__in=["filled", "canceled", "rejected", "expired"]), name="execution_open"),
+        ]
         constraints = [
+            models.UniqueConstraint(fields=["client_order_id"], name="execution_client_order_id_unique"),
             models.CheckConstraint(condition=Q(expected_adapter__in=ADAPTERS), name="execution_expected_adapter_known"),
             models.CheckConstraint(condition=Q(actual_adapter__in=ADAPTERS), name="execution_actual_adapter_known"),
             # The heart of provenance: a reason exactly when the order went somewhere other than planned.
@@ -146,7 +158,7 @@ class ExecutionImport(models.Model):
     `Execution` tagged `backfill` with provenance derived from what is known.
     """
 
-    client_order_id = models.CharField(max_length=64, unique=True)
+    client_order_id = models.CharField(max_length=64)
     broker_order_id = models.CharField(max_length=64, null=True, blank=True)
     account = models.CharField(max_length=64)
     symbol = models.CharField(max_length=32)
@@ -162,6 +174,7 @@ class ExecutionImport(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["client_order_id"], name="execution_import_client_order_id_unique")]
 
 
 class SignalMemory(models.Model):
