@@ -200,7 +200,7 @@ TRADING_ALPACA_KEY_ID = env_str("TRADING_ALPACA_KEY_ID", "", "Alpaca API key id.
 TRADING_ALPACA_SECRET_KEY = env_str("TRADING_ALPACA_SECRET_KEY", "", "Alpaca API secret key.")
 TRADING_ALPACA_TIMEOUT_SECONDS = env_float("TRADING_ALPACA_TIMEOUT_SECONDS", 5.0, "Timeout (s) of each Alpaca request.")
 TRADING_RECONCILE_GRACE_SECONDS = env_int(
-    "TRADING_RECONCILE_GRACE_SECONDS", 30, "Age (s) before reconciliation looks for a submitted decision that has no execution row."
+    "TRADING_RECONCILE_GRACE_SECONDS", 120, "Age (s) before reconciliation looks for a submitted decision with no execution row (exceeds the slowest route)."
 )
 TRADING_UNKNOWN_EXPIRE_SECONDS = env_int(
     "TRADING_UNKNOWN_EXPIRE_SECONDS", 300, "Age (s) after which an order no venue knows by client order id is settled as expired."

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -17,7 +18,9 @@ from trading.models import Decision, SignalMemory, Strategy
 from trading.models.execution import DecisionStatus, OrderType, Side
 from trading.models.strategy import Lane
 from trading.signals.types import Signal
-from trading.strategies import BUY, HOLD, strategy_kind
+from trading.strategies import BUY, HOLD, STRATEGY_KINDS, strategy_kind
+
+logger = logging.getLogger(__name__)
 
 DECIDING_LANES = (Lane.PAPER, Lane.SHADOW, Lane.LIVE)
 
@@ -82,7 +85,13 @@ def decisions_from_signals(*, signals: Sequence[Signal], account: str) -> list[D
 
 
 def _decide(*, signals: Sequence[Signal], account: str) -> list[Decision]:
-    strategies = list(Strategy.objects.filter(enabled=True, lane__in=DECIDING_LANES).order_by("id"))
+    strategies = []
+    for strategy in Strategy.objects.filter(enabled=True, lane__in=DECIDING_LANES).order_by("id"):
+        if strategy.kind in STRATEGY_KINDS:
+            strategies.append(strategy)
+        else:
+            # One misconfigured strategy must not stall ingest for all the others.
+            logger.error("strategy %s has unknown kind %r; skipped", strategy, strategy.kind)
     symbols = sorted({s.symbol for s in signals})
     memories = {m.symbol: m for m in SignalMemory.objects.select_for_update().filter(account=account, symbol__in=symbols)}
     prev_by_symbol = {sym: _signal_from_json(m.values) for sym, m in memories.items()}

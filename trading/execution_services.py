@@ -41,7 +41,7 @@ def decision_submit(*, decision_id: int) -> Execution | None:
     killed mid-flight) finds it already submitted and sends nothing: reconciliation settles it.
     """
     with transaction.atomic():
-        decision = Decision.objects.select_for_update().select_related("strategy").get(pk=decision_id)
+        decision = Decision.objects.select_for_update(of=("self",)).select_related("strategy").get(pk=decision_id)
         if decision.status != DecisionStatus.PLANNED:
             return None
         # One account's checks run one at a time, so two workers cannot both pass the rate and position limits.
@@ -117,8 +117,9 @@ def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: st
         newly_filled = False
         if outcome.state is not None:
             newly_filled = _apply_state(execution, outcome.state)
-        else:
+        elif execution.pk is None:
             execution.status = ExecutionStatus.UNKNOWN if outcome.unknown else ExecutionStatus.REJECTED
+        # else: reconciliation already recorded venue truth; a failed route must not overwrite it.
         execution.error_category = execution.error_category or outcome.error_category
         execution.error_detail = outcome.error_detail
         execution.save()

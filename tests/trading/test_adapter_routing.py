@@ -185,3 +185,14 @@ def test_cancel_all_reports_one_result_per_adapter(venues, settings):
     assert results["lean"]["ok"] is False and results["lean"]["error"] == "lean_connection_error"
     assert results["alpaca"] == {"adapter": "alpaca", "ok": True, "canceled": 1, "error": ""}
     assert results["simulated"]["ok"] is True
+
+
+def test_the_local_venue_takes_switches_and_reports_counts_over_http(lean_venue):
+    import requests
+
+    assert requests.post(f"{lean_venue.url}/_venue/switches", json={"fail_status": 503}, timeout=2).json()["fail_status"] == 503
+    assert requests.post(f"{lean_venue.url}/_venue/switches", json={"colour": "red"}, timeout=2).status_code == 400
+    answer = requests.post(f"{lean_venue.url}/v1/orders/submit", json={"client_order_id": "x"}, headers={"Idempotency-Key": "x"}, timeout=2)
+    assert answer.status_code == 503
+    stats = requests.get(f"{lean_venue.url}/_venue/stats", timeout=2).json()
+    assert (stats["orders_received"], stats["submit_requests"]) == (0, 1)

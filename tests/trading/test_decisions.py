@@ -102,3 +102,10 @@ def test_decisions_roll_back_with_the_ingest_transaction():
         signals_consume(signals=macd_cross_up(), account="paper")
         raise IngestFailed
     assert not Decision.objects.exists() and not SignalMemory.objects.exists()
+
+
+def test_a_strategy_of_unknown_kind_is_skipped_and_the_others_still_decide():
+    make_strategy(name="broken", kind="no_such_kind")
+    make_strategy(name="fine")
+    assert _consume(macd_cross_up()).decisions == 1
+    assert Decision.objects.get().strategy.name == "fine"
