@@ -205,6 +205,9 @@ TRADING_RECONCILE_GRACE_SECONDS = env_int(
 TRADING_UNKNOWN_EXPIRE_SECONDS = env_int(
     "TRADING_UNKNOWN_EXPIRE_SECONDS", 300, "Age (s) after which an order no venue knows by client order id is settled as expired."
 )
+TRADING_DECISION_TTL_SECONDS = env_int(
+    "TRADING_DECISION_TTL_SECONDS", 60, "Age (s) after which a planned decision is too stale to send; it expires instead."
+)
 TRADING_FALLBACK_WINDOW_SECONDS = env_int("TRADING_FALLBACK_WINDOW_SECONDS", 900, "Rolling window (s) of torghut_execution_fallback_ratio.")
 TRADING_VENUE_LEAN_PORT = env_int("TRADING_VENUE_LEAN_PORT", 8811, "Port of the local LEAN-like venue started by `make run`.")
 TRADING_VENUE_ALPACA_PORT = env_int("TRADING_VENUE_ALPACA_PORT", 8812, "Port of the local Alpaca-like venue started by `make run`.")

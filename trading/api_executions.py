@@ -5,6 +5,7 @@ import base64
 import binascii
 import json
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -117,6 +118,18 @@ class DecisionOutput(serializers.Serializer):
         return execution.id if execution else None
 
 
+class DecisionPageOutput(serializers.Serializer):
+    results = DecisionOutput(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    next = serializers.URLField(allow_null=True)
+
+
+class ExecutionPageOutput(serializers.Serializer):
+    results = ExecutionOutput(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    next = serializers.URLField(allow_null=True)
+
+
 def _filtered_page(request: Request, input_class, select, output_class) -> Response:
     params = {key: request.query_params.get(key) for key in request.query_params}
     data = input_class(data=params)
@@ -141,6 +154,7 @@ class DecisionListApi(APIView):
     """Decisions, newest first. Filters: symbol, strategy (id, name or name@version), status, adapter,
     route_tag, since, until; `limit` <= 500; `cursor` from the previous page's `next_cursor`."""
 
+    @extend_schema(parameters=[DecisionFilterInput], responses=DecisionPageOutput)
     def get(self, request: Request) -> Response:
         return _filtered_page(request, DecisionFilterInput, decisions_list, DecisionOutput)
 
@@ -148,5 +162,6 @@ class DecisionListApi(APIView):
 class ExecutionListApi(APIView):
     """Executions with provenance, newest first. Same filters as decisions; `adapter` is the actual one."""
 
+    @extend_schema(parameters=[ExecutionFilterInput], responses=ExecutionPageOutput)
     def get(self, request: Request) -> Response:
         return _filtered_page(request, ExecutionFilterInput, executions_list, ExecutionOutput)

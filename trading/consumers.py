@@ -31,5 +31,6 @@ def signals_consume(*, signals: Sequence[Signal], account: str) -> ConsumeResult
     decisions = decisions_from_signals(signals=signals, account=account)
     orders = [d.pk for d in decisions if d.status == DecisionStatus.PLANNED]
     for decision_id in orders:
-        transaction.on_commit(partial(submit_decision.delay, decision_id))
+        # robust: a broker hiccup must not fail the committed ingest; reconciliation expires undispatched decisions.
+        transaction.on_commit(partial(submit_decision.delay, decision_id), robust=True)
     return ConsumeResult(signals=len(signals), decisions=len(decisions), orders=len(orders))

@@ -44,6 +44,12 @@ def decision_submit(*, decision_id: int) -> Execution | None:
         decision = Decision.objects.select_for_update(of=("self",)).select_related("strategy").get(pk=decision_id)
         if decision.status != DecisionStatus.PLANNED:
             return None
+        if (timezone.now() - decision.decided_at).total_seconds() > settings.TRADING_DECISION_TTL_SECONDS:
+            # The signal behind it is old news; trading on it now would be a different decision.
+            decision.status, decision.reject_reason = DecisionStatus.EXPIRED, "decision_stale"
+            decision.save(update_fields=["status", "reject_reason", "updated_at"])
+            EXECUTION_ERRORS.labels(category="decision_stale").inc()
+            return None
         # One account's checks run one at a time, so two workers cannot both pass the rate and position limits.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"torghut-orders:{decision.account}"])
@@ -143,8 +149,9 @@ def _age(ts: datetime | None, now: datetime) -> float:
 
 
 def executions_reconcile(*, limit: int = 500, factory: Callable[[str], object] = adapter_get) -> ReconcileResult:
-    """Pull broker truth: refresh non-final executions, settle `unknown` ones by client order id, and
-    create `reconciled` rows for submitted decisions that reached a venue but have no execution."""
+    """Pull broker truth: refresh non-final executions, settle `unknown` ones by client order id,
+    create `reconciled` rows for submitted decisions that reached a venue but have no execution, and
+    expire planned decisions whose dispatch was lost."""
     now = timezone.now()
     refreshed = settled = created = expired = errors = 0
     adapters: dict[str, object] = {}
@@ -183,6 +190,10 @@ def executions_reconcile(*, limit: int = 500, factory: Callable[[str], object] =
             _sync_decision(execution.decision, execution)
         if newly_filled:
             _observe_fill(execution)
+
+    stale = now - timedelta(seconds=settings.TRADING_DECISION_TTL_SECONDS)
+    expired += Decision.objects.filter(status=DecisionStatus.PLANNED, decided_at__lt=stale).update(
+        status=DecisionStatus.EXPIRED, reject_reason="dispatch_lost", updated_at=now)
 
     cutoff = now - timedelta(seconds=settings.TRADING_RECONCILE_GRACE_SECONDS)
     orphans = list(

@@ -95,3 +95,22 @@ def test_an_unreachable_venue_leaves_the_execution_for_the_next_pass(venues, set
     execution.refresh_from_db()
     assert execution.status == "submitted"
     assert lean.orders_received == 1
+
+
+def test_a_stale_planned_decision_expires_instead_of_trading(venues, settings):
+    lean, _ = venues
+    decision = _decision()
+    Decision.objects.filter(pk=decision.pk).update(decided_at=timezone.now() - timedelta(minutes=5))
+    assert decision_submit(decision_id=decision.pk) is None
+    decision.refresh_from_db()
+    assert (decision.status, decision.reject_reason) == ("expired", "decision_stale")
+    assert lean.submit_requests == 0
+
+
+def test_reconciliation_expires_planned_decisions_whose_dispatch_was_lost(venues):
+    decision = _decision()
+    assert executions_reconcile().expired == 0
+    Decision.objects.filter(pk=decision.pk).update(decided_at=timezone.now() - timedelta(minutes=5))
+    assert executions_reconcile().expired == 1
+    decision.refresh_from_db()
+    assert (decision.status, decision.reject_reason) == ("expired", "dispatch_lost")
