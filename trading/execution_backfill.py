@@ -1,7 +1,8 @@
 """Backfill of execution provenance: historical order rows become `Execution` rows tagged `backfill`.
 
 Each batch is one set-based `INSERT ... SELECT` inside Postgres (no row crosses the wire), so it
-runs at COPY-class speed; `ON CONFLICT DO NOTHING` on the client order id makes reruns no-ops.
+runs at COPY-class speed; `ON CONFLICT DO NOTHING` on the client order id makes reruns no-ops
+(a decision's own execution always carries its hash as client order id, so it wins the conflict).
 Derivation rules, in SQL below: a missing actual adapter is read from the broker order id format
 (`sim-` prefix: simulated; a UUID: Alpaca; anything else: the LEAN runner); a missing expected
 adapter equals the actual one (no evidence of a fallback); when they differ the reason is
@@ -43,14 +44,12 @@ FROM (
     CROSS JOIN LATERAL (
         SELECT COALESCE(NULLIF(i.actual_adapter, ''),
                         CASE WHEN i.broker_order_id LIKE 'sim-%%' THEN 'simulated'
-                             WHEN i.broker_order_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN 'alpaca'
+                             WHEN length(i.broker_order_id) = 36 AND i.broker_order_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN 'alpaca'
                              ELSE 'lean' END) AS actual
     ) a
     WHERE i.id > %s AND i.id <= %s AND i.quantity > 0
 ) s
-LEFT JOIN trading_decision d
-       ON d.decision_hash = s.client_order_id
-      AND NOT EXISTS (SELECT 1 FROM trading_execution e WHERE e.decision_id = d.id)
+LEFT JOIN trading_decision d ON d.decision_hash = s.client_order_id
 WHERE s.expected IN ('simulated', 'lean', 'alpaca') AND s.actual IN ('simulated', 'lean', 'alpaca')
 ON CONFLICT DO NOTHING
 """
@@ -91,6 +90,8 @@ def execution_provenance_backfill(*, batch_size: int = 50_000, progress: Callabl
     while total and lower < high:
         upper = lower + batch_size
         with transaction.atomic(), connection.cursor() as cursor:
+            # A batch lost to a crash is redone by the next (idempotent) run, so its commit need not wait for the disk.
+            cursor.execute("SET LOCAL synchronous_commit TO off")
             cursor.execute(_BATCH_SQL, [lower, upper])
             added = max(cursor.rowcount, 0)
         inserted += added
