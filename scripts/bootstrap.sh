@@ -125,12 +125,28 @@ $(tail -n 20 "$dir/log/err.log" 2>/dev/null)"
   step "clickhouse: answering on $CH_HOST:$CH_TCP_PORT ($(clickhouse-client --host "$CH_HOST" --port "$CH_TCP_PORT" -q 'SELECT version()'))"
 }
 
+# --- promtool (checks ops/prometheus rules in the suite) ----------------------------------------
+ensure_promtool() {
+  if ! command -v promtool >/dev/null 2>&1; then
+    apt_install prometheus
+  fi
+  step "promtool: $(promtool --version 2>&1 | head -n1)"
+}
+
+# --- chromium (e2e tests drive Debian's build through Playwright) --------------------------------
+ensure_chromium() {
+  if [[ ! -x /usr/bin/chromium ]]; then
+    apt_install chromium
+  fi
+  step "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
+}
+
 main() {
   local what="${1:-all}"
   case "$what" in
     python) ensure_python ;;
     services) ensure_postgres; ensure_redis; ensure_clickhouse ;;
-    all) ensure_python; ensure_postgres; ensure_redis; ensure_clickhouse ;;
+    all) ensure_python; ensure_postgres; ensure_redis; ensure_clickhouse; ensure_promtool; ensure_chromium ;;
     *) die "bootstrap" "unknown target $what (python|services|all)" ;;
   esac
 }

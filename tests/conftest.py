@@ -42,6 +42,14 @@ def redis_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
+@pytest.fixture(autouse=True)
+def _clean_kill_switch_mirror(redis_client):
+    # Postgres rolls back per test, Redis does not: a mirrored `halted` must not leak into the next test.
+    redis_client.delete(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY)
+    yield
+    redis_client.delete(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY)
+
+
 @pytest.fixture(scope="session")
 def _clean_broker(redis_client) -> None:
     # The test Redis database belongs to the suite: stale messages from an earlier run would
