@@ -60,7 +60,6 @@ def venues(settings, lean_venue, alpaca_venue):
     settings.TRADING_ALPACA_TIMEOUT_SECONDS = 1.0
     settings.TRADING_EXECUTION_ADAPTER = "lean"
     settings.TRADING_EXECUTION_FALLBACK_CHAIN = ["lean", "alpaca", "simulated"]
-    settings.TRADING_KILL_SWITCH_STATE = "active"
     return lean_venue, alpaca_venue
 
 

@@ -20,7 +20,6 @@ pytestmark = pytest.mark.django_db
 def book(settings):
     """Six decisions over three symbols and two strategies, all filled by the simulator."""
     settings.TRADING_EXECUTION_ADAPTER = "simulated"
-    settings.TRADING_KILL_SWITCH_STATE = "active"
     settings.TRADING_MAX_ORDERS_PER_SECOND = 100
     make_strategy(name="alpha")
     make_strategy(name="beta")

@@ -44,8 +44,7 @@ def test_decisions_are_submitted_by_a_worker_only_after_the_ingest_commit(celery
 
 def test_a_worker_killed_between_submission_and_recording_is_settled_without_a_second_order(start_worker, lean_venue, settings):
     lean_venue.set(slow_seconds=3.0, fault_phase="after_accept")
-    overrides = {"TRADING_EXECUTION_ADAPTER": "lean", "TRADING_LEAN_URL": lean_venue.url, "TRADING_LEAN_TIMEOUT_SECONDS": "20",
-                 "TRADING_KILL_SWITCH_STATE": "active"}
+    overrides = {"TRADING_EXECUTION_ADAPTER": "lean", "TRADING_LEAN_URL": lean_venue.url, "TRADING_LEAN_TIMEOUT_SECONDS": "20"}
     worker = start_worker(name="h2-kill-victim", queues="h2-orders", concurrency=1, **overrides)
     make_strategy(adapter="lean")
     with transaction.atomic():

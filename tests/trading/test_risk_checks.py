@@ -72,21 +72,35 @@ def test_orders_beyond_the_per_second_limit_are_throttled(venues, settings):
     _assert_rejected(decisions[2], "orders_per_second", lean)
 
 
-@pytest.mark.parametrize("state, reason", [("halted", "kill_switch_halted"), ("", "kill_switch_unreadable"), ("nonsense", "kill_switch_unreadable")])
-def test_the_kill_switch_stops_orders_and_fails_closed(venues, settings, state, reason):
+@pytest.fixture
+def operator(django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(username="risk-operator", password="operator-pass-123")
+    user.user_permissions.add(Permission.objects.get(codename="engage_killswitch"))
+    return django_user_model.objects.get(pk=user.pk)
+
+
+def _engage(operator, state: str) -> None:
+    from governance.services import kill_switch_engage
+
+    kill_switch_engage(actor=operator, state=state, reason="risk test")
+
+
+def test_a_halted_kill_switch_stops_every_order(venues, operator):
     lean, _ = venues
-    settings.TRADING_KILL_SWITCH_STATE = state
     make_strategy()
     [decision] = _decide(macd_cross_up())
-    _assert_rejected(decision, reason, lean)
+    _engage(operator, "halted")
+    _assert_rejected(decision, "kill_switch_halted", lean)
 
 
-def test_while_reducing_only_exposure_reducing_orders_go_out(venues, settings):
+def test_while_reducing_only_exposure_reducing_orders_go_out(venues, operator):
     lean, _ = venues
     make_strategy()
     buy, opening_buy = _decide(repeated_buys(n=2))
     assert decision_submit(decision_id=buy.pk).status == "filled"
-    settings.TRADING_KILL_SWITCH_STATE = "reducing"
+    _engage(operator, "reducing")
     assert decision_submit(decision_id=opening_buy.pk) is None
     opening_buy.refresh_from_db()
     assert opening_buy.reject_reason == "kill_switch_reducing"
