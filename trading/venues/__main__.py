@@ -20,8 +20,15 @@ def main() -> None:
     parser.add_argument("--lean-port", type=int, default=settings.TRADING_VENUE_LEAN_PORT)
     parser.add_argument("--alpaca-port", type=int, default=settings.TRADING_VENUE_ALPACA_PORT)
     args = parser.parse_args()
-    venues = [VenueServer(kind="lean", port=args.lean_port).start(), VenueServer(kind="alpaca", port=args.alpaca_port).start()]
-    for venue in venues:
+    venues = []
+    for kind, port in (("lean", args.lean_port), ("alpaca", args.alpaca_port)):
+        try:
+            venue = VenueServer(kind=kind, port=port).start()
+        except OSError as exc:
+            # Another stack on this machine already serves the port; staying up keeps honcho's other processes running.
+            print(f"{kind} venue not started on port {port}: {exc}", flush=True)
+            continue
+        venues.append(venue)
         print(f"{venue.kind} venue on {venue.url} (stats: {venue.url}/_venue/stats)", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
