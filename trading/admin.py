@@ -1,0 +1,1 @@
+from trading import admin_executions  # noqa: F401  (decisions and executions, issue 4)
