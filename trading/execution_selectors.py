@@ -11,7 +11,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from trading.models import Decision, Execution, Strategy
-from trading.models.execution import DecisionStatus, ExecutionStatus, RouteTag
+from trading.models.execution import DecisionStatus, RouteTag
 from trading.models.strategy import Lane
 
 
@@ -151,6 +151,3 @@ def pnl_today() -> dict:
     allocated = float(sum(fractions, Decimal(0))) * settings.TRADING_ACCOUNT_CAPITAL
     return {"total": float(sum(by_strategy.values())), "by_strategy": by_strategy, "allocated_capital": allocated}
 
-
-def open_execution_count() -> int:
-    return Execution.objects.filter(status__in=[ExecutionStatus.SUBMITTED, ExecutionStatus.PARTIALLY_FILLED, ExecutionStatus.UNKNOWN]).count()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -124,8 +123,8 @@ def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: st
         if outcome.state is not None:
             newly_filled = _apply_state(execution, outcome.state)
         elif execution.pk is None:
+            # Only a new row takes the route's failure; one reconciliation wrote already holds venue truth.
             execution.status = ExecutionStatus.UNKNOWN if outcome.unknown else ExecutionStatus.REJECTED
-        # else: reconciliation already recorded venue truth; a failed route must not overwrite it.
         execution.error_category = execution.error_category or outcome.error_category
         execution.error_detail = outcome.error_detail
         execution.save()

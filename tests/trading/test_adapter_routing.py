@@ -14,7 +14,7 @@ from trading.adapters.lean import LeanAdapter
 from trading.adapters.router import adapter_chain
 from trading.consumers import signals_consume
 from trading.execution_services import decision_submit, executions_reconcile, orders_cancel_all
-from trading.models import Decision, Execution
+from trading.models import Decision
 
 pytestmark = pytest.mark.django_db
 
