@@ -12,6 +12,10 @@ export FLOWER_BASIC_AUTH="${FLOWER_BASIC_AUTH:-flower:flower}"
 export SIMULATOR_PORT="${SIMULATOR_PORT:-8765}"
 export TRADING_UNIVERSE_SOURCE="${TRADING_UNIVERSE_SOURCE:-jangar}"
 export JANGAR_SYMBOLS_URL="${JANGAR_SYMBOLS_URL:-http://127.0.0.1:$SIMULATOR_PORT/api/torghut/symbols}"
+# Orders go to the simulator by default; LEAN and Alpaca point at the local venues (Procfile `venues`).
+export TRADING_LEAN_URL="${TRADING_LEAN_URL:-http://127.0.0.1:${TRADING_VENUE_LEAN_PORT:-8811}}"
+export TRADING_ALPACA_BASE_URL="${TRADING_ALPACA_BASE_URL:-http://127.0.0.1:${TRADING_VENUE_ALPACA_PORT:-8812}}"
+export TRADING_ALPACA_KEY_ID="${TRADING_ALPACA_KEY_ID:-local-dev}" TRADING_ALPACA_SECRET_KEY="${TRADING_ALPACA_SECRET_KEY:-local-dev}"
 PY=.venv/bin/python
 
 rm -rf "$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$PROMETHEUS_MULTIPROC_DIR"

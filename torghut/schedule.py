@@ -25,4 +25,5 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "evaluate-signal-staleness": _entry("trading.evaluate_signal_staleness", settings.TRADING_STALENESS_INTERVAL_SECONDS, Queue.INGEST),
     "evaluate-emergency-stop": _entry("governance.evaluate_emergency_stop", settings.GOVERNANCE_EMERGENCY_STOP_INTERVAL, Queue.GOVERNANCE),
     "research-autonomous-lane": _entry("research.run_autonomous_lane", float(settings.RESEARCH_LANE_INTERVAL_SECONDS), Queue.RESEARCH),
+    "reconcile-executions": _entry("trading.reconcile_executions", 15.0, Queue.EXECUTION),
 }

@@ -175,9 +175,39 @@ SPECTACULAR_SETTINGS = {
 DEV_SUPERUSER = env_str("DEV_SUPERUSER", "admin:admin-dev-password", "Development superuser user:password made by `make run`.")
 
 # --- trading ----------------------------------------------------------------------------------
-TRADING_KILL_SWITCH_STATE = env_str(
-    "TRADING_KILL_SWITCH_STATE", "active", "Interim kill switch (active|reducing|halted) until the persistent switch lands."
+TRADING_EXECUTION_ADAPTER = env_str(
+    "TRADING_EXECUTION_ADAPTER", "simulated", "Expected order adapter (simulated|lean|alpaca); a strategy's parameters.adapter overrides it."
 )
+TRADING_EXECUTION_FALLBACK_CHAIN = env_list(
+    "TRADING_EXECUTION_FALLBACK_CHAIN", ["lean", "alpaca"], "Adapters tried, in order, after the expected one fails to take an order."
+)
+TRADING_ORDER_NOTIONAL = env_float("TRADING_ORDER_NOTIONAL", 1000.0, "Target notional (USD) of one decision before risk checks.")
+TRADING_ACCOUNT_CAPITAL = env_float("TRADING_ACCOUNT_CAPITAL", 100000.0, "Account capital (USD); a strategy gets capital_fraction of it.")
+TRADING_MAX_ORDER_NOTIONAL = env_float("TRADING_MAX_ORDER_NOTIONAL", 10000.0, "Risk: largest notional (USD) of one order.")
+TRADING_MAX_POSITION_NOTIONAL = env_float("TRADING_MAX_POSITION_NOTIONAL", 50000.0, "Risk: largest absolute position (USD) per symbol after an order.")
+TRADING_MAX_ORDERS_PER_SECOND = env_int("TRADING_MAX_ORDERS_PER_SECOND", 5, "Risk: orders per second per account before throttling.")
+TRADING_SIMULATED_SLIPPAGE_BPS = env_float("TRADING_SIMULATED_SLIPPAGE_BPS", 5.0, "Simulated fills: slippage against the signal price, in basis points.")
+TRADING_SIMULATED_LATENCY_MS = env_int("TRADING_SIMULATED_LATENCY_MS", 0, "Simulated fills: latency added to each order, in milliseconds.")
+TRADING_LEAN_URL = env_str("TRADING_LEAN_URL", "http://127.0.0.1:8811", "Base URL of the LEAN runner HTTP API.")
+TRADING_LEAN_TIMEOUT_SECONDS = env_float("TRADING_LEAN_TIMEOUT_SECONDS", 5.0, "Timeout (s) of each LEAN runner request.")
+TRADING_ALPACA_BASE_URL = env_str(
+    "TRADING_ALPACA_BASE_URL", "https://paper-api.alpaca.markets", "Alpaca trading API base URL (paper by default; the local venue in dev)."
+)
+TRADING_ALPACA_KEY_ID = env_str("TRADING_ALPACA_KEY_ID", "", "Alpaca API key id.")
+TRADING_ALPACA_SECRET_KEY = env_str("TRADING_ALPACA_SECRET_KEY", "", "Alpaca API secret key.")
+TRADING_ALPACA_TIMEOUT_SECONDS = env_float("TRADING_ALPACA_TIMEOUT_SECONDS", 5.0, "Timeout (s) of each Alpaca request.")
+TRADING_RECONCILE_GRACE_SECONDS = env_int(
+    "TRADING_RECONCILE_GRACE_SECONDS", 120, "Age (s) before reconciliation looks for a submitted decision with no execution row (exceeds the slowest route)."
+)
+TRADING_UNKNOWN_EXPIRE_SECONDS = env_int(
+    "TRADING_UNKNOWN_EXPIRE_SECONDS", 300, "Age (s) after which an order no venue knows by client order id is settled as expired."
+)
+TRADING_DECISION_TTL_SECONDS = env_int(
+    "TRADING_DECISION_TTL_SECONDS", 60, "Age (s) after which a planned decision is too stale to send; it expires instead."
+)
+TRADING_FALLBACK_WINDOW_SECONDS = env_int("TRADING_FALLBACK_WINDOW_SECONDS", 900, "Rolling window (s) of torghut_execution_fallback_ratio.")
+TRADING_VENUE_LEAN_PORT = env_int("TRADING_VENUE_LEAN_PORT", 8811, "Port of the local LEAN-like venue started by `make run`.")
+TRADING_VENUE_ALPACA_PORT = env_int("TRADING_VENUE_ALPACA_PORT", 8812, "Port of the local Alpaca-like venue started by `make run`.")
 
 # Signals: source table, cursor and continuity (issue 3).
 TRADING_SIGNAL_TABLE = env_str("TRADING_SIGNAL_TABLE", "ta_signals", "ClickHouse table of TA signal rows (may be db.table or a Distributed table).")

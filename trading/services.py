@@ -7,11 +7,17 @@ from trading.signals.continuity import continuity_evaluate
 from trading.signals.ingest import signals_ingest
 from trading.signals.universe import universe_assert_authoritative, universe_resolve
 
+# --- decisions and executions (issue 4) ---
+from trading.execution_services import decision_submit, executions_reconcile, orders_cancel_all
+
 __all__ = [
     "alert_close",
     "alert_notification_deliver",
     "alert_open",
     "continuity_evaluate",
+    "decision_submit",
+    "executions_reconcile",
+    "orders_cancel_all",
     "signals_ingest",
     "universe_assert_authoritative",
     "universe_resolve",

@@ -42,3 +42,7 @@ def notify_alertmanager(self, notification_id: int) -> str:
     from trading.services import alert_notification_deliver
 
     return alert_notification_deliver(notification_id=notification_id, final_attempt=self.request.retries >= self.max_retries)
+
+
+# --- decisions and executions (issue 4) ---
+from trading.execution_tasks import reconcile_executions, submit_decision  # noqa: E402,F401

@@ -1,5 +1,4 @@
-"""Routes of the trading API."""
-from django.urls import path
+from django.urls import include, path
 
 from trading import api
 
@@ -7,4 +6,5 @@ urlpatterns = [
     path("status", api.TradingStatusApi.as_view(), name="trading-status"),
     path("autonomy", api.TradingAutonomyApi.as_view(), name="trading-autonomy"),
     path("alerts", api.AlertListApi.as_view(), name="trading-alerts"),
+    path("", include("trading.urls_executions")),
 ]

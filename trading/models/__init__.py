@@ -1,4 +1,5 @@
 """Models of the trading app, one module per area; import them from `trading.models`."""
+from trading.models.execution import Decision, Execution, ExecutionImport, SignalMemory
 from trading.models.signals import (
     Alert,
     AlertNotification,
@@ -14,10 +15,14 @@ from trading.models.strategy import Strategy
 __all__ = [
     "Alert",
     "AlertNotification",
+    "Decision",
+    "Execution",
+    "ExecutionImport",
     "IngestCursor",
     "IngestReason",
     "IngestWindow",
     "Severity",
+    "SignalMemory",
     "Strategy",
     "UniverseSnapshot",
     "UniverseStatus",
