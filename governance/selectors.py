@@ -1,9 +1,22 @@
 """Read-side answers governance gives the rest of the system."""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.conf import settings
+from django.db import DatabaseError
+
+from governance import killswitch
+from governance.models import (
+    DrillRun,
+    EmergencyStopPolicy,
+    EvidencePackage,
+    KillSwitchState,
+    KillSwitchTransition,
+    TriggerState,
+)
 
 
 @dataclass(frozen=True)
@@ -16,18 +29,99 @@ class KillSwitchVerdict:
 def kill_switch_order_check(*, reduces_exposure: bool) -> KillSwitchVerdict:
     """May an order go out now? `reduces_exposure` orders are allowed while `reducing`.
 
-    Interim implementation reading TRADING_KILL_SWITCH_STATE; the emergency-stop issue replaces it with
-    the persistent switch. Anything unreadable or unknown fails closed (halted).
+    Reads the Redis mirror, then Postgres; when neither answers the verdict is `halted` (fail closed).
     """
-    state = str(getattr(settings, "TRADING_KILL_SWITCH_STATE", "") or "").strip().lower()
-    if state == "active":
+    state, _where = killswitch.current_state()
+    if state == KillSwitchState.ACTIVE:
         return KillSwitchVerdict(allowed=True, state=state, reason="")
-    if state == "reducing":
+    if state == KillSwitchState.REDUCING:
         return KillSwitchVerdict(allowed=reduces_exposure, state=state, reason="" if reduces_exposure else "kill_switch_reducing")
-    return KillSwitchVerdict(allowed=False, state="halted", reason="kill_switch_halted" if state == "halted" else "kill_switch_unreadable")
+    if state == KillSwitchState.HALTED:
+        return KillSwitchVerdict(allowed=False, state="halted", reason="kill_switch_halted")
+    return KillSwitchVerdict(allowed=False, state="halted", reason="kill_switch_unreadable")
 
 
-def last_passing_drill_at():
-    """When the last rollback drill passed, or None. Interim: no drill exists until the drill lands,
-    so the operations gate reports `not_evaluated`, never `pass`."""
-    return None
+def kill_switch_state() -> dict:
+    """The switch as operators and /trading/status see it: state, reason, who, since when, the
+    triggers with their streaks (the recovery streak is each trigger's `clean_streak`)."""
+    effective, where = killswitch.current_state()
+    try:
+        row = killswitch.database_read()
+        triggers = [
+            {
+                "trigger": t.trigger,
+                "status": t.last_status,
+                "value": t.last_value,
+                "breach_streak": t.breach_streak,
+                "clean_streak": t.clean_streak,
+                "firing": t.firing,
+                "warning": t.warning,
+                "fired_at": t.fired_at,
+                "error": t.last_error,
+                "evaluated_at": t.evaluated_at,
+            }
+            for t in TriggerState.objects.all()
+        ]
+    except DatabaseError:
+        return {"state": effective or "halted", "read_from": where, "readable": False, "reason": "", "actor": "",
+                "source": "", "since": None, "engaged_by": "", "triggers": [], "firing": []}
+    return {
+        "state": effective or "halted",
+        "read_from": where,
+        "readable": effective is not None,
+        "persisted_state": row.state if row else KillSwitchState.ACTIVE.value,
+        "reason": row.reason if row else "",
+        "actor": row.actor if row else "",
+        "source": row.source if row else "",
+        "engaged_by": row.engaged_by if row else "",
+        "since": row.changed_at if row else None,
+        "triggers": triggers,
+        "firing": [t["trigger"] for t in triggers if t["firing"]],
+    }
+
+
+def kill_switch_transitions(*, limit: int) -> list[dict]:
+    """The newest transitions first."""
+    return list(
+        KillSwitchTransition.objects.values("id", "from_state", "to_state", "reason", "actor", "source", "triggers", "at")[:limit]
+    )
+
+
+def emergency_stop_policies() -> list[dict]:
+    return list(
+        EmergencyStopPolicy.objects.values(
+            "trigger", "enabled", "threshold", "confirm_evaluations", "clear_evaluations", "warn_fraction",
+            "unreadable_is_breach", "params", "updated_at",
+        )
+    )
+
+
+def last_passing_drill_at() -> datetime | None:
+    """When the last rollback drill passed (its finish time), or None until one has."""
+    run = DrillRun.objects.filter(passed=True, finished_at__isnull=False).order_by("-finished_at").first()
+    return run.finished_at if run else None
+
+
+def evidence_packages() -> list[EvidencePackage]:
+    return list(EvidencePackage.objects.defer("body").order_by("-id"))
+
+
+def evidence_chain_verify() -> list[str]:
+    """Problems found walking the evidence chain oldest first; empty when every package is intact."""
+    problems: list[str] = []
+    previous = ""
+    for package in EvidencePackage.objects.order_by("id").iterator():
+        digest = hashlib.sha256(package.body.encode("utf-8")).hexdigest()
+        if digest != package.sha256:
+            problems.append(f"package {package.pk}: body sha256 {digest} does not match stored {package.sha256}")
+        try:
+            embedded = json.loads(package.body).get("previous_sha256", None)
+        except (ValueError, AttributeError):
+            problems.append(f"package {package.pk}: body is not a JSON object")
+            embedded = None
+        if package.previous_sha256 != previous:
+            problems.append(f"package {package.pk}: previous_sha256 {package.previous_sha256!r} does not match the chain ({previous!r})")
+        if embedded is not None and embedded != package.previous_sha256:
+            problems.append(f"package {package.pk}: embedded previous_sha256 differs from the stored one")
+        previous = package.sha256
+    return problems

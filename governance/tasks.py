@@ -1,1 +1,27 @@
 """Celery tasks of the governance app."""
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError
+
+from torghut.tasks import torghut_task
+
+logger = logging.getLogger(__name__)
+
+
+@torghut_task(name="governance.evaluate_emergency_stop")
+def evaluate_emergency_stop() -> dict:
+    """Collect the inputs, evaluate every trigger once, and re-mirror the switch to Redis."""
+    from governance.emergency import emergency_inputs_collect
+    from governance.services import emergency_stop_evaluate, kill_switch_mirror_sync
+
+    try:
+        result = emergency_stop_evaluate(inputs=emergency_inputs_collect())
+        kill_switch_mirror_sync()
+    except DatabaseError as exc:
+        # Postgres down: nothing can trade without it either; the next tick (5 s) evaluates again,
+        # so a retry or a dead letter per tick would only add noise.
+        logger.error("emergency-stop evaluation skipped: postgres unavailable (%s)", exc)
+        return {"state": None, "error": str(exc)[:500]}
+    return {"state": result.state, "fired": result.fired, "cleared": result.cleared, "evidence_id": result.halt.evidence_id if result.halt else None}

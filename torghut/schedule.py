@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from torghut.queues import Queue
 
 
@@ -19,4 +21,5 @@ def _entry(task: str, every: float, queue: Queue, expires: float | None = None) 
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "flush-dead-letter-spool": _entry("torghut.flush_dead_letter_spool", 30.0, Queue.DEFAULT),
+    "evaluate-emergency-stop": _entry("governance.evaluate_emergency_stop", settings.GOVERNANCE_EMERGENCY_STOP_INTERVAL, Queue.GOVERNANCE),
 }

@@ -182,3 +182,15 @@ TRADING_KILL_SWITCH_STATE = env_str(
 # --- research ---------------------------------------------------------------------------------
 
 # --- governance -------------------------------------------------------------------------------
+GOVERNANCE_KILL_SWITCH_REDIS_KEY = env_str(
+    "GOVERNANCE_KILL_SWITCH_REDIS_KEY", "torghut:governance:kill_switch", "Redis key mirroring the kill-switch state for the order path."
+)
+GOVERNANCE_KILL_SWITCH_READ_TIMEOUT = env_float(
+    "GOVERNANCE_KILL_SWITCH_READ_TIMEOUT", 0.25, "Seconds the order-path check waits for Redis, then for Postgres, before failing closed."
+)
+GOVERNANCE_EMERGENCY_STOP_INTERVAL = env_float(
+    "GOVERNANCE_EMERGENCY_STOP_INTERVAL", 5.0, "Seconds between emergency-stop evaluations (beat)."
+)
+GOVERNANCE_RESUME_REQUIRES_OTHER_USER = env_bool(
+    "GOVERNANCE_RESUME_REQUIRES_OTHER_USER", False, "Refuse a kill-switch resume by the user who engaged it (four eyes)."
+)
