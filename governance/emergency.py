@@ -183,6 +183,7 @@ def measure(policy: EmergencyStopPolicy, inputs: EmergencyInputs) -> Measurement
     breach = value > policy.threshold if policy.trigger in STRICT else value >= policy.threshold
     if breach:
         return Measurement(policy.trigger, BREACH, value, policy.threshold, detail)
-    if value >= policy.warn_fraction * policy.threshold and value > 0:
+    # The relative slack keeps 80% of a limit a warning despite float rounding (0.8 * 0.02 > 0.016).
+    if value > 0 and value >= policy.warn_fraction * policy.threshold * (1 - 1e-9):
         return Measurement(policy.trigger, WARNING, value, policy.threshold, detail)
     return Measurement(policy.trigger, OK, value, policy.threshold, detail)

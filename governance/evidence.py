@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.models import EvidencePackage
+from torghut.models import AuditEvent
 
 EVIDENCE_SCHEMA = 1
 INGEST_WINDOWS_LIMIT = 50
@@ -71,6 +72,19 @@ def _gather(missing: dict[str, str], name: str, read: Callable[[], Any], empty: 
         return empty
 
 
+def _metrics() -> dict[str, float]:
+    """Every torghut_* sample this process can see (multiprocess files and database collectors)."""
+    from torghut.metrics import build_registry
+
+    samples = {}
+    for family in build_registry().collect():
+        for sample in family.samples:
+            if sample.name.startswith("torghut_"):
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return samples
+
+
 def _ingest_windows():
     from trading.selectors import ingest_windows_recent
 
@@ -119,7 +133,7 @@ def evidence_package_write(
         "triggers": triggers,
         "thresholds": _gather(missing, "policies", emergency_stop_policies, []),
         "measurements": measurements,
-        "metric_snapshot": json.loads(canonical_json(inputs)),
+        "metric_snapshot": {"inputs": json.loads(canonical_json(inputs)), "metrics": _gather(missing, "metrics", _metrics, {})},
         "ingest_windows": _gather(missing, "ingest_windows", _ingest_windows, []),
         "executions": _gather(missing, "executions", _executions, []),
         "open_alerts": _gather(missing, "open_alerts", _open_alerts, []),
@@ -139,7 +153,7 @@ def evidence_package_write(
         now = timezone.now()
         content.update(created_at=now.isoformat(), previous_sha256=previous, missing_sources=missing)
         body = canonical_json(content)
-        return EvidencePackage.objects.create(
+        package = EvidencePackage.objects.create(
             created_at=now,
             triggers=list(triggers),
             body=body,
@@ -147,6 +161,12 @@ def evidence_package_write(
             previous_sha256=previous,
             missing_sources=sorted(missing),
         )
+        # A second record of each hash, so rewriting the newest package (no successor links it) shows too.
+        AuditEvent.objects.create(
+            actor="emergency_stop", action="evidence.write", object_type="EvidencePackage", object_id=str(package.pk),
+            new={"sha256": package.sha256, "previous_sha256": previous},
+        )
+        return package
 
 
 def evidence_package_missing_sections(package: EvidencePackage) -> list[str]:

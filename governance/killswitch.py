@@ -57,13 +57,26 @@ def mirror_clear() -> None:
 
 
 def database_read() -> KillSwitch | None:
-    """The persistent row (None if never engaged), read under a statement timeout. Raises DatabaseError."""
-    timeout_ms = max(1, int(float(settings.GOVERNANCE_KILL_SWITCH_READ_TIMEOUT) * 1000))
+    """The persistent row (None if never engaged), read under a statement timeout. Raises DatabaseError.
+
+    The timeouts are set transaction-locally and restored afterwards, so a caller's own transaction
+    (an order submission) keeps its limits.
+    """
+    timeout_ms = str(max(1, int(float(settings.GOVERNANCE_KILL_SWITCH_READ_TIMEOUT) * 1000)))
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = %s", [timeout_ms])
-            cursor.execute("SET LOCAL lock_timeout = %s", [timeout_ms])
-        return KillSwitch.objects.filter(pk=KillSwitch.SINGLETON_ID).first()
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'),"
+                " set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
+                [timeout_ms, timeout_ms],
+            )
+            statement_timeout, lock_timeout, _, _ = cursor.fetchone()
+            row = KillSwitch.objects.filter(pk=KillSwitch.SINGLETON_ID).first()
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
+                [statement_timeout, lock_timeout],
+            )
+        return row
 
 
 def current_state() -> tuple[str | None, str]:

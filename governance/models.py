@@ -2,6 +2,8 @@
 evidence packages and drill runs."""
 from __future__ import annotations
 
+import json
+
 from django.db import models
 
 
@@ -160,6 +162,10 @@ class EvidencePackage(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+    @property
+    def content(self) -> dict:
+        return json.loads(self.body)
 
     def __str__(self) -> str:
         return f"evidence {self.pk} {self.created_at:%Y-%m-%d %H:%M:%S} {','.join(self.triggers)}"

@@ -47,6 +47,7 @@ def kill_switch_state() -> dict:
     effective, where = killswitch.current_state()
     try:
         row = killswitch.database_read()
+        policies = {p.trigger: p for p in EmergencyStopPolicy.objects.all()}
         triggers = [
             {
                 "trigger": t.trigger,
@@ -59,6 +60,8 @@ def kill_switch_state() -> dict:
                 "fired_at": t.fired_at,
                 "error": t.last_error,
                 "evaluated_at": t.evaluated_at,
+                "confirm_evaluations": policies[t.trigger].confirm_evaluations if t.trigger in policies else None,
+                "clear_evaluations": policies[t.trigger].clear_evaluations if t.trigger in policies else None,
             }
             for t in TriggerState.objects.all()
         ]
@@ -102,15 +105,27 @@ def last_passing_drill_at() -> datetime | None:
     return run.finished_at if run else None
 
 
+def drill_runs_recent(*, limit: int) -> list[DrillRun]:
+    return list(DrillRun.objects.order_by("-started_at", "-id")[:limit])
+
+
 def evidence_packages() -> list[EvidencePackage]:
     return list(EvidencePackage.objects.defer("body").order_by("-id"))
 
 
 def evidence_chain_verify() -> list[str]:
     """Problems found walking the evidence chain oldest first; empty when every package is intact."""
+    from torghut.models import AuditEvent
+
     problems: list[str] = []
+    recorded = {
+        event.object_id: (event.new or {}).get("sha256")
+        for event in AuditEvent.objects.filter(action="evidence.write", object_type="EvidencePackage").only("object_id", "new")
+    }
     previous = ""
     for package in EvidencePackage.objects.order_by("id").iterator():
+        if recorded.get(str(package.pk)) != package.sha256:
+            problems.append(f"package {package.pk}: sha256 differs from the one recorded when it was written")
         digest = hashlib.sha256(package.body.encode("utf-8")).hexdigest()
         if digest != package.sha256:
             problems.append(f"package {package.pk}: body sha256 {digest} does not match stored {package.sha256}")

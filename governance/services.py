@@ -14,6 +14,7 @@ from governance import killswitch
 from governance.emergency import (
     BREACH,
     DEFAULT_POLICIES,
+    NOT_APPLICABLE,
     RECOVERABLE,
     UNREADABLE,
     WARNING,
@@ -128,6 +129,16 @@ def kill_switch_resume(*, actor, reason: str) -> KillSwitch:
     return switch
 
 
+def kill_switch_release_after_drill(*, reason: str) -> KillSwitch:
+    """Return the switch to `active` at the end of a drill (the drill started it from `active`)."""
+    with transaction.atomic():
+        switch = _switch_locked()
+        _triggers_reset()
+        _kill_switch_set(switch=switch, to_state=KillSwitchState.ACTIVE, actor="drill", reason=reason, source=KillSwitchSource.DRILL)
+    killswitch.mirror_write(switch.state)
+    return switch
+
+
 def _triggers_reset() -> None:
     TriggerState.objects.update(breach_streak=0, clean_streak=0, firing=False, fired_at=None)
 
@@ -173,6 +184,9 @@ def emergency_stop_policy_update(*, trigger: str, actor, reason: str, changes: d
     emergency_stop_policies_ensure()
     with transaction.atomic():
         policy = EmergencyStopPolicy.objects.select_for_update().get(trigger=trigger)
+        changes = {name: value for name, value in changes.items() if getattr(policy, name) != value}
+        if not changes:
+            return policy
         old = {name: getattr(policy, name) for name in changes}
         for name, value in changes.items():
             setattr(policy, name, value)
@@ -238,6 +252,12 @@ def emergency_stop_evaluate(*, inputs: EmergencyInputs, lane_cause: str = LaneCh
                 if state.breach_streak >= policy.confirm_evaluations and not state.firing:
                     state.firing, state.fired_at = True, now
                     result.fired.append(trigger)
+            elif m.status == UNREADABLE:
+                # Policy says an unreadable input does not breach; it is still no proof of health.
+                pass
+            elif m.status == NOT_APPLICABLE:
+                # Market closed or too few orders: no breach, but no proof of health either.
+                state.breach_streak = 0
             else:
                 state.breach_streak = 0
                 state.clean_streak += 1

@@ -25,3 +25,12 @@ def evaluate_emergency_stop() -> dict:
         logger.error("emergency-stop evaluation skipped: postgres unavailable (%s)", exc)
         return {"state": None, "error": str(exc)[:500]}
     return {"state": result.state, "fired": result.fired, "cleared": result.cleared, "evidence_id": result.halt.evidence_id if result.halt else None}
+
+
+@torghut_task(name="governance.run_drill")
+def run_drill(trigger: str) -> dict:
+    """Drill one trigger (a DrillRun name such as `signal_lag`) and return the run's outcome."""
+    from governance.drill import drill_run
+
+    run = drill_run(trigger=trigger)
+    return {"drill_run_id": run.pk, "passed": run.passed, "checks": run.checks}

@@ -139,3 +139,13 @@ def test_mirror_sync_repairs_a_mirror_that_drifted_from_postgres(operator, redis
     redis_client.set(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY, "active")
     assert kill_switch_mirror_sync() == "halted"
     assert killswitch.mirror_read() == "halted"
+
+
+def test_a_postgres_read_leaves_the_callers_transaction_timeouts_alone(operator, redis_client):
+    kill_switch_engage(actor=operator, state="halted", reason="incident")
+    redis_client.delete(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = '42s'")
+        assert kill_switch_order_check(reduces_exposure=False).reason == "kill_switch_halted"
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "42s"
