@@ -34,3 +34,20 @@ def run_drill(trigger: str) -> dict:
 
     run = drill_run(trigger=trigger)
     return {"drill_run_id": run.pk, "passed": run.passed, "checks": run.checks}
+
+
+@torghut_task(name="governance.step_capital_ramps")
+def step_capital_ramps() -> dict:
+    """After each NYSE session closes, step every live strategy's capital ramp once (up, down or hold)."""
+    from governance.promotion import capital_ramps_close_day
+
+    steps = capital_ramps_close_day()
+    return {"steps": [{"ramp_id": s.ramp_id, "day": str(s.trading_day), "cause": s.cause, "to_step": s.to_step} for s in steps]}
+
+
+@torghut_task(name="governance.expire_promotion_requests")
+def expire_promotion_requests() -> int:
+    """Mark pending promotion requests past their expiry as expired."""
+    from governance.promotion import promotion_requests_expire
+
+    return promotion_requests_expire()

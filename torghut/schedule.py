@@ -22,4 +22,6 @@ def _entry(task: str, every: float, queue: Queue, expires: float | None = None) 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "flush-dead-letter-spool": _entry("torghut.flush_dead_letter_spool", 30.0, Queue.DEFAULT),
     "evaluate-emergency-stop": _entry("governance.evaluate_emergency_stop", settings.GOVERNANCE_EMERGENCY_STOP_INTERVAL, Queue.GOVERNANCE),
+    "step-capital-ramps": _entry("governance.step_capital_ramps", settings.GOVERNANCE_CAPITAL_RAMP_INTERVAL, Queue.GOVERNANCE),
+    "expire-promotion-requests": _entry("governance.expire_promotion_requests", 300.0, Queue.GOVERNANCE),
 }
