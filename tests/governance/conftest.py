@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 
 from governance.emergency import EmergencyInputs
+from tests.factories import strategy_live_create
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +38,9 @@ def make_strategy():
     from trading.models import Strategy
 
     def _make(*, name: str = "macd", version: str = "1", lane: str = "live") -> Strategy:
+        if lane == "live":
+            # Postgres lets a strategy become live only through an applied, approved promotion request.
+            return strategy_live_create(name=name, version=version)
         return Strategy.objects.create(name=name, version=version, kind="macd_rsi", lane=lane)
 
     return _make
