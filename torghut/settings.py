@@ -180,6 +180,28 @@ TRADING_KILL_SWITCH_STATE = env_str(
 )
 
 # --- research ---------------------------------------------------------------------------------
+RESEARCH_SOURCE_TABLE = env_str(
+    "RESEARCH_SOURCE_TABLE", "ta_signals", "ClickHouse table (ta_signals column layout) that paper simulations read by default."
+)
+RESEARCH_PRICES_TABLE = env_str(
+    "RESEARCH_PRICES_TABLE", "research_prices", "ClickHouse table the real-price loader writes (same layout as ta_signals)."
+)
+RESEARCH_LANE_INTERVAL_SECONDS = env_int("RESEARCH_LANE_INTERVAL_SECONDS", 300, "Beat interval of research.run_autonomous_lane (s).")
+RESEARCH_LANE_WINDOW_SECONDS = env_int("RESEARCH_LANE_WINDOW_SECONDS", 900, "Signal window each autonomous research run replays (s).")
+RESEARCH_COVERAGE_LOOKBACK_SECONDS = env_int(
+    "RESEARCH_COVERAGE_LOOKBACK_SECONDS", 86400, "Symbols seen this long before a window are the ones it is expected to cover (s)."
+)
+RESEARCH_CAPITAL = env_float("RESEARCH_CAPITAL", 100000.0, "Capital a paper simulation trades against (drawdown and turnover are fractions of it).")
+RESEARCH_TRADE_NOTIONAL = env_float("RESEARCH_TRADE_NOTIONAL", 10000.0, "Notional of each simulated entry; a strategy's `notional` parameter overrides it.")
+RESEARCH_SLIPPAGE_BPS = env_float("RESEARCH_SLIPPAGE_BPS", 5.0, "Simulated fill slippage in basis points against the signal price.")
+RESEARCH_FEE_BPS = env_float("RESEARCH_FEE_BPS", 1.0, "Simulated fee in basis points of each fill's notional.")
+RESEARCH_PERSIST_ATTEMPTS = env_int("RESEARCH_PERSIST_ATTEMPTS", 4, "Tries to write a research run before its payload is dead-lettered.")
+RESEARCH_PERSIST_BACKOFF_SECONDS = env_float(
+    "RESEARCH_PERSIST_BACKOFF_SECONDS", 0.5, "First retry delay of a research run write; doubles on every further try."
+)
+RESEARCH_PERSIST_LOCK_TIMEOUT_MS = env_int(
+    "RESEARCH_PERSIST_LOCK_TIMEOUT_MS", 2000, "Postgres lock_timeout of a research run write (ms), so a locked table fails fast and retries."
+)
 
 # --- governance -------------------------------------------------------------------------------
 GOVERNANCE_KILL_SWITCH_REDIS_KEY = env_str(

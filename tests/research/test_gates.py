@@ -1,0 +1,94 @@
+"""Gates: each category passes and fails on its threshold; operations is not evaluated without a drill;
+an exception inside a gate is an error, never a pass."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from research.gates import GateContext, gates_evaluate, gates_verdict
+from research.models import DEFAULT_THRESHOLDS
+from research.simulation import SimulationResult
+
+END = datetime(2026, 3, 2, 15, 15, tzinfo=UTC)
+
+
+def _result(**overrides) -> SimulationResult:
+    values = dict(signals=100, decisions=6, trades=6, round_trips=3, net_pnl=12.5, max_drawdown=0.01, turnover=1.5,
+                  win_rate=0.66, null_rate=0.0, symbols=["AAPL", "MSFT"], last_event_ts=END - timedelta(seconds=30))
+    values.update(overrides)
+    return SimulationResult(**values)
+
+
+def _ctx(result=None, *, expected=("AAPL", "MSFT"), drill=None) -> GateContext:
+    return GateContext(result=result or _result(), window_start=END - timedelta(minutes=15), window_end=END,
+                       expected_symbols=set(expected), now=END, last_drill_at=lambda: drill)
+
+
+def _by_name(gates):
+    return {gate["name"]: gate for gate in gates}
+
+
+def test_a_healthy_run_passes_every_gate_except_operations_which_is_not_evaluated_without_a_drill():
+    gates = _by_name(gates_evaluate(ctx=_ctx(), thresholds=DEFAULT_THRESHOLDS))
+    assert {name: g["status"] for name, g in gates.items()} == {
+        "null_rate": "pass", "staleness_seconds": "pass", "symbol_coverage": "pass", "min_trades": "pass",
+        "net_pnl": "pass", "max_drawdown": "pass", "turnover": "pass", "rollback_drill_age_hours": "not_evaluated",
+    }
+    assert gates_verdict(list(gates.values())) == ("passed", "hold")
+
+
+def test_a_drill_within_72_hours_passes_the_operations_gate_and_allows_promote():
+    gates = gates_evaluate(ctx=_ctx(drill=END - timedelta(hours=71)), thresholds=DEFAULT_THRESHOLDS)
+    assert _by_name(gates)["rollback_drill_age_hours"]["status"] == "pass"
+    assert gates_verdict(gates) == ("passed", "promote")
+
+
+def test_a_drill_older_than_72_hours_fails_the_operations_gate():
+    gates = gates_evaluate(ctx=_ctx(drill=END - timedelta(hours=73)), thresholds=DEFAULT_THRESHOLDS)
+    assert _by_name(gates)["rollback_drill_age_hours"]["status"] == "fail"
+    assert gates_verdict(gates) == ("failed", "deny")
+
+
+@pytest.mark.parametrize(
+    ("result", "expected", "gate"),
+    [
+        (_result(null_rate=0.2), ("AAPL", "MSFT"), "null_rate"),
+        (_result(last_event_ts=END - timedelta(hours=1)), ("AAPL", "MSFT"), "staleness_seconds"),
+        (_result(), ("AAPL", "MSFT", "IBM", "GOOG", "NVDA"), "symbol_coverage"),
+        (_result(trades=1), ("AAPL", "MSFT"), "min_trades"),
+        (_result(net_pnl=-0.01), ("AAPL", "MSFT"), "net_pnl"),
+        (_result(max_drawdown=0.2), ("AAPL", "MSFT"), "max_drawdown"),
+        (_result(turnover=50.0), ("AAPL", "MSFT"), "turnover"),
+    ],
+)
+def test_each_gate_fails_past_its_threshold_and_the_run_is_denied(result, expected, gate):
+    gates = gates_evaluate(ctx=_ctx(result, expected=expected), thresholds=DEFAULT_THRESHOLDS)
+    failed = [g["name"] for g in gates if g["status"] == "fail"]
+    assert failed == [gate]
+    assert gates_verdict(gates) == ("failed", "deny")
+
+
+def test_an_exception_inside_a_gate_is_recorded_as_error_and_the_run_never_passes():
+    def broken_drill_reader():
+        raise ConnectionError("governance unreachable")
+
+    thresholds = {k: v for k, v in DEFAULT_THRESHOLDS.items() if k != "max_turnover"}  # a policy missing a threshold
+    ctx = GateContext(result=_result(), window_start=END - timedelta(minutes=15), window_end=END,
+                      expected_symbols={"AAPL", "MSFT"}, now=END, last_drill_at=broken_drill_reader)
+    gates = _by_name(gates_evaluate(ctx=ctx, thresholds=thresholds))
+    assert gates["turnover"]["status"] == "error" and "KeyError" in gates["turnover"]["error"]
+    assert gates["rollback_drill_age_hours"]["status"] == "error"
+    assert "governance unreachable" in gates["rollback_drill_age_hours"]["error"]
+    assert gates["min_trades"]["status"] == "pass"
+    assert gates_verdict(list(gates.values())) == ("failed", "deny")
+
+
+@pytest.mark.django_db
+def test_the_governance_drill_selector_keeps_the_operations_gate_not_evaluated_until_a_drill_passes():
+    from research.gates import _governance_last_drill_at
+
+    ctx = GateContext(result=_result(), window_start=END - timedelta(minutes=15), window_end=END,
+                      expected_symbols={"AAPL", "MSFT"}, now=END, last_drill_at=_governance_last_drill_at)
+    gates = _by_name(gates_evaluate(ctx=ctx, thresholds=DEFAULT_THRESHOLDS))
+    assert gates["rollback_drill_age_hours"]["status"] == "not_evaluated"
