@@ -52,6 +52,9 @@ def _fmt(value: float) -> str:
 
 
 def _minimum(rule: str, value, threshold, error: str | None) -> dict[str, Any]:
+    if threshold <= 0:
+        # A zero minimum is how an operator switches a rule off; the policy edit is audited.
+        return {"rule": rule, "passed": True, "value": value, "threshold": threshold, "message": f"{rule}: not enforced by policy"}
     if value is None:
         return {"rule": rule, "passed": False, "value": None, "threshold": threshold, "message": f"{rule}: unreadable ({error or 'no value'})"}
     passed = value >= threshold
