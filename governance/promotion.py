@@ -296,10 +296,10 @@ def _capital_ramp_start(*, request: PromotionRequest, now: datetime) -> CapitalR
     return ramp
 
 
-def _capital_ramp_stop(*, ramp: CapitalRamp, now: datetime, why: str) -> None:
+def _capital_ramp_stop(*, ramp: CapitalRamp, now: datetime, why: str) -> CapitalRampStep:
     ramp.status = RampStatus.STOPPED
     ramp.save(update_fields=["status"])
-    _ramp_step_write(ramp=ramp, cause=RampCause.STOP, from_step=ramp.step, to_step=ramp.step, now=now, detail={"why": why})
+    return _ramp_step_write(ramp=ramp, cause=RampCause.STOP, from_step=ramp.step, to_step=ramp.step, now=now, detail={"why": why})
 
 
 def capital_ramps_close_day(*, now: datetime | None = None, inputs: RampDayInputs | None = None) -> list[CapitalRampStep]:
@@ -317,7 +317,7 @@ def capital_ramps_close_day(*, now: datetime | None = None, inputs: RampDayInput
         lanes = {s.pk: (s.lane, s.version) for s in Strategy.objects.filter(pk__in=[r.strategy_id for r in ramps])}
         for ramp in ramps:
             if lanes.get(ramp.strategy_id) != (LIVE, ramp.version):
-                _capital_ramp_stop(ramp=ramp, now=now, why="strategy is no longer live at this version")
+                written.append(_capital_ramp_stop(ramp=ramp, now=now, why="strategy is no longer live at this version"))
                 continue
             if (ramp.last_day and ramp.last_day >= session.day) or session.open < ramp.started_at:
                 continue

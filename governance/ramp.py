@@ -17,9 +17,14 @@ UNKNOWN = "unknown"
 
 @lru_cache(maxsize=1)
 def _calendar():
+    import warnings
+
     import exchange_calendars
 
-    return exchange_calendars.get_calendar("XNYS", start="2020-01-02")
+    with warnings.catch_warnings():
+        # The library's own pandas deprecation notices say nothing about our use of it.
+        warnings.simplefilter("ignore")
+        return exchange_calendars.get_calendar("XNYS", start="2020-01-02")
 
 
 @dataclass(frozen=True)
