@@ -150,6 +150,29 @@ def promotion_request_create(
     return request
 
 
+def promotion_request_from_research(*, run_id: str) -> PromotionRequest | None:
+    """The autonomous lane asks for the promotion a passed research run recommends: requested by
+    `autonomy`, citing the run. None (nothing to ask) when the run does not recommend promotion, the
+    strategy has since changed version or lane, or a request for it is already pending."""
+    from research.selectors import research_run_get
+    from trading.models import Strategy
+
+    run = research_run_get(run_id=run_id)
+    if run is None:
+        raise GovernanceError(f"no research run {run_id}")
+    if run.status != "passed" or run.recommendation != "promote":
+        return None
+    strategy = Strategy.objects.get(pk=run.strategy_id)
+    if strategy.version != run.strategy_version or strategy.lane == run.target_lane:
+        return None
+    if PromotionRequest.objects.filter(strategy_id=strategy.pk, status=PromotionStatus.PENDING).exists():
+        return None
+    return promotion_request_create(
+        strategy_id=strategy.pk, to_lane=run.target_lane, requester=AUTONOMY_ACTOR,
+        reason=f"research run {run_id} recommends promotion to {run.target_lane}", research_run_ids=[run_id],
+    )
+
+
 def promotion_requests_expire(*, now: datetime | None = None) -> int:
     """Mark pending requests past their expiry as expired; returns how many."""
     now = now or timezone.now()

@@ -51,3 +51,12 @@ def expire_promotion_requests() -> int:
     from governance.promotion import promotion_requests_expire
 
     return promotion_requests_expire()
+
+
+@torghut_task(name="governance.request_promotion")
+def request_promotion(run_id: str) -> int | None:
+    """File the autonomous lane's promotion request for a research run (dispatched after its commit)."""
+    from governance.promotion import promotion_request_from_research
+
+    request = promotion_request_from_research(run_id=run_id)
+    return request.pk if request else None

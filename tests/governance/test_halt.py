@@ -60,7 +60,9 @@ def test_a_lane_change_to_the_current_lane_writes_nothing_and_bad_causes_are_ref
 
 
 def test_the_evidence_package_carries_every_section_and_records_missing_sources(make_strategy):
-    make_strategy(lane="live")
+    from tests.factories import research_run_create
+
+    research_run_create(strategy=make_strategy(lane="live"))  # research is readable once merged: give it a gate report
     result = _halt(pnl_total=-9_000.0)
     package = EvidencePackage.objects.get(pk=result.halt.evidence_id)
     content = json.loads(package.body)

@@ -190,3 +190,18 @@ def test_a_request_is_not_applied_to_a_strategy_that_moved_since(requester, appr
         promotion_request_approve(request_id=request.pk, approver=approver, reason="x")
     strategy.refresh_from_db()
     assert strategy.lane == "paper"
+
+
+def test_a_passed_research_run_recommending_promotion_files_an_autonomy_request_once():
+    from governance.promotion import promotion_request_from_research
+
+    strategy = strategy_ready_for_live()
+    held = research_run_create(strategy=strategy, status="failed", gate_statuses=("fail",))
+    assert promotion_request_from_research(run_id=held.run_id) is None
+    run = research_run_create(strategy=strategy)
+    type(run).objects.filter(pk=run.pk).update(target_lane="live")
+    request = promotion_request_from_research(run_id=run.run_id)
+    assert (request.requester, request.to_lane, request.research_run_ids) == ("autonomy", "live", [run.run_id])
+    assert promotion_request_from_research(run_id=run.run_id) is None
+    with pytest.raises(GovernanceError, match="no research run"):
+        promotion_request_from_research(run_id="0" * 24)
