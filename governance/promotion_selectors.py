@@ -51,17 +51,19 @@ def lane_history_at(*, at: datetime) -> list[dict[str, Any]]:
     """
     from trading.models import Strategy
 
+    # Two DISTINCT ON queries (last row at or before `at`, first row after it) instead of two per strategy.
+    before = {c.strategy_id: c for c in LaneChange.objects.filter(at__lte=at).order_by("strategy_id", "-at", "-id").distinct("strategy_id")}
+    after = {c.strategy_id: c for c in LaneChange.objects.filter(at__gt=at).order_by("strategy_id", "at", "id").distinct("strategy_id")}
     result = []
     for strategy in Strategy.objects.filter(created_at__lte=at).order_by("name", "version", "pk"):
-        before = LaneChange.objects.filter(strategy_id=strategy.pk, at__lte=at).order_by("-at", "-id").first()
-        if before is not None:
-            lane, version, since, change_id = before.to_lane, before.version, before.at, before.pk
+        if strategy.pk in before:
+            change = before[strategy.pk]
+            lane, version, since, change_id = change.to_lane, change.version, change.at, change.pk
+        elif strategy.pk in after:
+            change = after[strategy.pk]
+            lane, version, since, change_id = change.from_lane, change.version, strategy.created_at, None
         else:
-            after = LaneChange.objects.filter(strategy_id=strategy.pk, at__gt=at).order_by("at", "id").first()
-            if after is not None:
-                lane, version, since, change_id = after.from_lane, after.version, strategy.created_at, None
-            else:
-                lane, version, since, change_id = strategy.lane, strategy.version, strategy.created_at, None
+            lane, version, since, change_id = strategy.lane, strategy.version, strategy.created_at, None
         result.append({
             "strategy_id": strategy.pk, "name": strategy.name, "version": version, "lane": lane,
             "since": since, "lane_change_id": change_id,

@@ -115,3 +115,16 @@ def test_the_beat_task_closes_the_day_through_the_service():
         result = step_capital_ramps.apply().get()
     # Trading's PnL and fallback selectors decide between a clean day and a hold; never a step down.
     assert [s["cause"] for s in result["steps"]] in (["clean_day"], ["hold"])
+
+
+def test_trading_reads_the_share_of_target_capital_from_the_ramp():
+    from governance.selectors import strategy_capital_multiplier
+    from trading.models import Strategy
+
+    with time_machine.travel(_utc("2026-11-23 15:00"), tick=False):
+        live = strategy_live_create()
+    paper = Strategy.objects.create(name="p", version="1", kind="macd_rsi", lane="paper")
+    assert strategy_capital_multiplier(strategy_id=live.pk) == 0.10
+    _close("2026-11-24 21:30")
+    assert strategy_capital_multiplier(strategy_id=live.pk) == 0.25
+    assert strategy_capital_multiplier(strategy_id=paper.pk) == 1.0
