@@ -29,6 +29,15 @@ def _refusal(exc: GovernanceError) -> Response:
     return Response({"detail": str(exc)}, status=code)
 
 
+class _NamesItsPermission:
+    """A refused write says which permission it needs instead of DRF's generic sentence."""
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.user and request.user.is_authenticated and getattr(self, "write_permission", None):
+            message = f"{request.user.username} lacks {self.write_permission}"
+        super().permission_denied(request, message=message, code=code)
+
+
 class PromotionRequestOutput(serializers.Serializer):
     id = serializers.IntegerField()
     strategy_id = serializers.IntegerField()
@@ -72,7 +81,7 @@ class PromotionRequestCreateInput(serializers.Serializer):
     research_run_ids = serializers.ListField(child=serializers.CharField(), required=False, default=list)
 
 
-class PromotionRequestCreateApi(APIView):
+class PromotionRequestCreateApi(_NamesItsPermission, APIView):
     write_permission = promotion.REQUEST_PERMISSION
 
     @extend_schema(request=PromotionRequestCreateInput, responses={201: PromotionRequestOutput})
@@ -101,7 +110,7 @@ class PromotionDecisionInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=False, trim_whitespace=True)
 
 
-class PromotionRequestApproveApi(APIView):
+class PromotionRequestApproveApi(_NamesItsPermission, APIView):
     write_permission = promotion.APPROVE_PERMISSION
 
     @extend_schema(request=PromotionDecisionInput, responses=PromotionRequestOutput)
@@ -115,7 +124,7 @@ class PromotionRequestApproveApi(APIView):
         return Response(PromotionRequestOutput(promotion_request_dict(row)).data)
 
 
-class PromotionRequestRejectApi(APIView):
+class PromotionRequestRejectApi(_NamesItsPermission, APIView):
     write_permission = promotion.APPROVE_PERMISSION
 
     @extend_schema(request=PromotionDecisionInput, responses=PromotionRequestOutput)
