@@ -89,6 +89,8 @@ def checkpoint_policy_update(*, actor, changes: dict[str, Any], reason: str) -> 
     with transaction.atomic():
         policy = CheckpointPolicy.objects.select_for_update().get(pk=CheckpointPolicy.SINGLETON_ID)
         changes = {name: value for name, value in changes.items() if getattr(policy, name) != value}
+        if not changes:
+            return policy
         old = {name: getattr(policy, name) for name in changes}
         for name, value in changes.items():
             setattr(policy, name, value)

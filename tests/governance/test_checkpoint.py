@@ -119,3 +119,8 @@ def test_a_policy_edit_in_the_admin_goes_through_the_audited_service(client):
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="checkpoint_policy.update")
     assert (event.actor, event.old, event.new, event.reason) == ("boss", {"min_paper_runs": 3}, {"min_paper_runs": 4}, "one more run")
+
+
+def test_an_edit_that_changes_nothing_writes_no_audit_event():
+    checkpoint_policy_update(actor="ops", changes={"min_paper_runs": 3}, reason="no-op")
+    assert not AuditEvent.objects.filter(action="checkpoint_policy.update").exists()
