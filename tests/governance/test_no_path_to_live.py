@@ -4,7 +4,7 @@ from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
 from governance.models import PromotionRequest
-from governance.promotion import promotion_request_approve, promotion_request_create
+from governance.promotion import promotion_request_create
 from governance.services import strategy_lane_change
 from tests.factories import strategy_live_create, strategy_ready_for_live, user_create
 
