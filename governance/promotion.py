@@ -169,10 +169,22 @@ def promotion_request_from_research(*, run_id: str) -> PromotionRequest | None:
         return None
     if PromotionRequest.objects.filter(strategy_id=strategy.pk, status=PromotionStatus.PENDING).exists():
         return None
+    if PromotionRequest.objects.filter(research_run_ids__contains=[run_id]).exists():
+        return None  # asked once for this run already; a rejection is not re-filed
     return promotion_request_create(
         strategy_id=strategy.pk, to_lane=run.target_lane, requester=AUTONOMY_ACTOR,
         reason=f"research run {run_id} recommends promotion to {run.target_lane}", research_run_ids=[run_id],
     )
+
+
+def promotion_requests_from_research(*, lookback_hours: float = 24.0, limit: int = 100) -> list[PromotionRequest]:
+    """File the autonomy requests for recent passed runs recommending promotion that have none yet."""
+    from research.selectors import research_runs
+
+    since = timezone.now() - timedelta(hours=lookback_hours)
+    run_ids = list(research_runs(status="passed", recommendation="promote", since=since).values_list("run_id", flat=True)[:limit])
+    filed = [promotion_request_from_research(run_id=run_id) for run_id in run_ids]
+    return [request for request in filed if request is not None]
 
 
 def promotion_requests_expire(*, now: datetime | None = None) -> int:

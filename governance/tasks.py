@@ -60,3 +60,11 @@ def request_promotion(run_id: str) -> int | None:
 
     request = promotion_request_from_research(run_id=run_id)
     return request.pk if request else None
+
+
+@torghut_task(name="governance.request_promotions")
+def request_promotions() -> list[int]:
+    """Beat: file the autonomous lane's requests for recent runs that recommend promotion."""
+    from governance.promotion import promotion_requests_from_research
+
+    return [request.pk for request in promotion_requests_from_research()]

@@ -205,3 +205,16 @@ def test_a_passed_research_run_recommending_promotion_files_an_autonomy_request_
     assert promotion_request_from_research(run_id=run.run_id) is None
     with pytest.raises(GovernanceError, match="no research run"):
         promotion_request_from_research(run_id="0" * 24)
+
+
+def test_the_research_scan_files_one_request_per_recommending_run_and_never_refiles_a_rejection(approver):
+    from governance.promotion import promotion_requests_from_research
+
+    strategy = strategy_ready_for_live()
+    type(strategy.research_runs.first()).objects.filter(strategy=strategy).update(target_lane="live")
+    filed = promotion_requests_from_research()
+    assert len(filed) == 1 and filed[0].requester == "autonomy"
+    assert promotion_requests_from_research() == []  # one pending request per strategy
+    promotion_request_reject(request_id=filed[0].pk, approver=approver, reason="not yet")
+    refiled = promotion_requests_from_research()
+    assert len(refiled) == 1 and refiled[0].research_run_ids != filed[0].research_run_ids  # the next run, not the rejected one
