@@ -76,7 +76,7 @@ def ramp_day_verdict(*, policy, inputs: RampDayInputs) -> tuple[str, list[str]]:
         unknown.append(f"kill_switch: unreadable ({inputs.errors.get('kill_switch_trips', 'no value')})")
     elif inputs.kill_switch_trips:
         breaches.append(f"kill_switch: {inputs.kill_switch_trips} trip(s)")
-    if inputs.pnl_total is None or not inputs.allocated_capital:
+    if inputs.pnl_total is None or inputs.allocated_capital is None:
         unknown.append(f"drawdown: unreadable ({inputs.errors.get('pnl', 'no value')})")
     else:
         limit = policy.ramp_max_drawdown_fraction * inputs.allocated_capital

@@ -128,3 +128,11 @@ def test_trading_reads_the_share_of_target_capital_from_the_ramp():
     _close("2026-11-24 21:30")
     assert strategy_capital_multiplier(strategy_id=live.pk) == 0.25
     assert strategy_capital_multiplier(strategy_id=paper.pk) == 1.0
+
+
+def test_with_no_allocated_capital_any_loss_is_a_breach_and_no_loss_is_clean():
+    policy = checkpoint_policy_ensure()
+    flat = RampDayInputs(kill_switch_trips=0, pnl_total=0.0, allocated_capital=0.0, fallback_ratio=0.0)
+    loss = RampDayInputs(kill_switch_trips=0, pnl_total=-1.0, allocated_capital=0.0, fallback_ratio=0.0)
+    assert ramp_day_verdict(policy=policy, inputs=flat) == (CLEAN, [])
+    assert ramp_day_verdict(policy=policy, inputs=loss) == (BREACH, ["drawdown: 1 > 0"])
