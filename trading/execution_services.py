@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from trading.adapters import ADAPTER_NAMES, adapter_get
@@ -108,8 +110,8 @@ def _observe_fill(execution: Execution) -> None:
         DECISION_TO_FILL.labels(adapter=execution.actual_adapter).observe(max(0.0, (execution.filled_at - execution.decided_at).total_seconds()))
 
 
-def _execution_write(*, decision: Decision, outcome: RouteOutcome, route_tag: str, execution: Execution | None) -> tuple[Execution, bool]:
-    """Create or update the execution row from `outcome` and sync its decision; (row, newly filled)."""
+def _execution_apply(*, decision: Decision, outcome: RouteOutcome, route_tag: str, execution: Execution | None) -> tuple[Execution, bool]:
+    """The execution row (new, or the given one) updated from `outcome`, unsaved; (row, newly filled)."""
     if execution is None:
         execution = Execution(
             decision=decision, client_order_id=decision.decision_hash, account=decision.account, symbol=decision.symbol,
@@ -125,9 +127,34 @@ def _execution_write(*, decision: Decision, outcome: RouteOutcome, route_tag: st
         execution.status = ExecutionStatus.UNKNOWN if outcome.unknown else ExecutionStatus.REJECTED
     execution.error_category = execution.error_category or outcome.error_category
     execution.error_detail = outcome.error_detail
-    execution.save()
-    _sync_decision(decision, execution)
     return execution, newly_filled
+
+
+_DECISION_SYNC_SQL = (
+    "WITH inserted AS ({insert} RETURNING id),"
+    " synced AS (UPDATE {decision} SET status = %s, reject_reason = %s, updated_at = %s WHERE id = %s AND %s)"
+    " SELECT id FROM inserted"
+)
+
+
+def _execution_insert(*, decision: Decision, execution: Execution) -> None:
+    """Insert a new execution row and sync its decision in one statement (one round trip, atomic by
+    itself). Raises IntegrityError, writing nothing, when the order already has a row."""
+    query = InsertQuery(Execution)
+    query.insert_values([f for f in Execution._meta.local_concrete_fields if not f.primary_key], [execution])
+    [(insert_sql, insert_params)] = query.get_compiler(connection=connection).as_sql()
+    status = _DECISION_STATUS.get(execution.status)
+    sync = bool(status and decision.status != status)
+    reject_reason = (execution.error_category or "venue_rejected") if sync and status == DecisionStatus.REJECTED else decision.reject_reason
+    now = timezone.now()
+    sql = _DECISION_SYNC_SQL.format(insert=insert_sql, decision=connection.ops.quote_name(Decision._meta.db_table))
+    # Inside a caller's transaction a savepoint keeps a collision from breaking it.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(sql, [*insert_params, status or decision.status, reject_reason, now, decision.pk, sync])
+        execution.pk = cursor.fetchone()[0]
+    execution._state.adding, execution._state.db = False, connection.alias
+    if sync:
+        decision.status, decision.reject_reason, decision.updated_at = status, reject_reason, now
 
 
 def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: str = RouteTag.LIVE, first_write: bool = False) -> Execution:
@@ -141,18 +168,19 @@ def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: st
     if outcome.error_category:
         EXECUTION_ERRORS.labels(category=outcome.error_category).inc()
     EXECUTION_REQUESTS.labels(expected=outcome.expected_adapter, actual=outcome.actual_adapter).inc()
-    written: tuple[Execution, bool] | None = None
+    execution: Execution | None = None
     if first_write:
+        execution, newly_filled = _execution_apply(decision=decision, outcome=outcome, route_tag=route_tag, execution=None)
         try:
-            with transaction.atomic():
-                written = _execution_write(decision=decision, outcome=outcome, route_tag=route_tag, execution=None)
+            _execution_insert(decision=decision, execution=execution)
         except IntegrityError:
-            written = None
-    if written is None:
+            execution = None
+    if execution is None:
         with transaction.atomic():
             current = Execution.objects.select_for_update().filter(client_order_id=decision.decision_hash).first()
-            written = _execution_write(decision=decision, outcome=outcome, route_tag=route_tag, execution=current)
-    execution, newly_filled = written
+            execution, newly_filled = _execution_apply(decision=decision, outcome=outcome, route_tag=route_tag, execution=current)
+            execution.save()
+            _sync_decision(decision, execution)
     if newly_filled:
         _observe_fill(execution)
     return execution
