@@ -5,7 +5,7 @@ import hashlib
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -18,13 +18,13 @@ from trading.adapters.simulated import simulated_fill_price
 from trading.models import Decision, SignalMemory, Strategy
 from trading.models.execution import DecisionStatus, OrderType, Side
 from trading.models.strategy import Lane
-from trading.signals.types import INDICATORS, Signal, SignalBatch
+from trading.signals.types import Signal, SignalBatch
 from trading.strategies import BUY, HOLD, STRATEGY_KINDS, strategy_kind
 
 logger = logging.getLogger(__name__)
 
 DECIDING_LANES = (Lane.PAPER, Lane.SHADOW, Lane.LIVE)
-_COLUMNS = ("symbol", "price", *INDICATORS)
+_SIGNAL_FIELDS = tuple(f.name for f in fields(Signal))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
@@ -36,7 +36,8 @@ def decision_hash_for(*, account: str, strategy: Strategy, signal: Signal) -> st
 
 
 def _signal_json(signal: Signal) -> dict:
-    data = asdict(signal)
+    # Every field is a scalar: no deep copy (asdict) needed.
+    data = {name: getattr(signal, name) for name in _SIGNAL_FIELDS}
     data["event_ts"] = signal.event_ts.isoformat()
     return data
 
@@ -119,9 +120,10 @@ def _fresh_rows(batch: SignalBatch, memories: dict[str, SignalMemory]) -> Signal
 def _sides(strategies: list[Strategy], fresh: SignalBatch, prev_by_symbol: dict[str, Signal]) -> np.ndarray:
     """Each strategy's side for each fresh row (strategies x rows), from the vectorised form of its
     kind. A symbol's remembered signal goes in front of its rows so the first row has its `prev`."""
-    carried = [prev_by_symbol[s] for s in dict.fromkeys(fresh.symbols.tolist()) if s in prev_by_symbol]
+    carried = [prev_by_symbol[s] for s in np.unique(fresh.symbols).tolist() if s in prev_by_symbol]
     head = SignalBatch.from_signals(carried)
-    joined = {name: np.concatenate((head.column(name), fresh.column(name))) for name in _COLUMNS}
+    needed = {"symbol"}.union(*(strategy_kind(s.kind).columns for s in strategies))
+    joined = {name: np.concatenate((head.column(name), fresh.column(name))) for name in needed}
     # Stable by symbol: each remembered signal lands right before its symbol's rows, which stay in order.
     order = np.argsort(joined["symbol"], kind="stable")
     cols = {name: values[order] for name, values in joined.items()}
