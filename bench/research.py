@@ -21,6 +21,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench.report import record  # noqa: E402
 from research.clickhouse_ddl import signal_table_ddl  # noqa: E402
 from research.simulation import PRICE_COLUMNS, FillModel, paper_simulate, simulate, window_columns  # noqa: E402
 from torghut import clickhouse  # noqa: E402
@@ -82,6 +83,9 @@ def main() -> int:
                   f"simulation {result.signals / sim_s:,.0f} signals/s ({sim_s:.3f}s)  ratio {ratio:.2f}x  "
                   f"(strategy + fills alone {compute_s:.3f}s)  "
                   f"fills={result.trades:,} net_pnl={result.net_pnl:,.2f}")
+            record(bench="research", figure=f"paper simulation, {key}, {rows:,} signals", value=result.signals / sim_s,
+                   unit="signals/s", baseline="raw fetch of the same rows", baseline_value=rows / fetch_s, ratio=ratio,
+                   target=f">= {TARGET}x", ok=ratio >= TARGET)
     finally:
         clickhouse.execute("bench_drop", f"DROP TABLE IF EXISTS {clickhouse.quote_identifier(table)}")
     verdict = "meets" if worst >= TARGET else "MISSES"
