@@ -81,9 +81,9 @@ def target() -> ClickHouseTarget:
     return ClickHouseTarget.from_url(settings.CLICKHOUSE_URL)
 
 
-def _client(*, database: str | None = None, connect_timeout: float | None = None) -> Client:
+def _client(*, database: str | None = None, connect_timeout: float | None = None, use_numpy: bool = False) -> Client:
     tgt = target()
-    key = (tgt, database, connect_timeout)
+    key = (tgt, database, connect_timeout, use_numpy)
     cached = getattr(_local, "clients", {})
     client = cached.get(key)
     if client is None:
@@ -96,7 +96,8 @@ def _client(*, database: str | None = None, connect_timeout: float | None = None
             connect_timeout=connect_timeout or settings.CLICKHOUSE_CONNECT_TIMEOUT,
             send_receive_timeout=settings.CLICKHOUSE_SEND_RECEIVE_TIMEOUT,
             sync_request_timeout=settings.CLICKHOUSE_CONNECT_TIMEOUT,
-            settings={"max_execution_time": settings.CLICKHOUSE_MAX_EXECUTION_TIME},
+            # use_numpy is a client setting: it picks the result class that returns numpy arrays.
+            settings={"max_execution_time": settings.CLICKHOUSE_MAX_EXECUTION_TIME, "use_numpy": use_numpy},
         )
         cached[key] = client
         _local.clients = cached
@@ -155,10 +156,8 @@ def query(
 ) -> list[tuple] | list[Sequence]:
     """Run a SELECT with client-side `%(name)s` parameters and return its rows (or columns)."""
     query_settings: dict[str, Any] = {"max_execution_time": timeout or settings.CLICKHOUSE_MAX_EXECUTION_TIME}
-    if use_numpy:
-        query_settings["use_numpy"] = True
     with _measured(name):
-        return _client(database=database, connect_timeout=connect_timeout).execute(
+        return _client(database=database, connect_timeout=connect_timeout, use_numpy=use_numpy).execute(
             sql, params or {}, columnar=columnar, settings=query_settings
         )
 

@@ -21,6 +21,9 @@ def _entry(task: str, every: float, queue: Queue, expires: float | None = None) 
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "flush-dead-letter-spool": _entry("torghut.flush_dead_letter_spool", 30.0, Queue.DEFAULT),
+    "ingest-signals": _entry("trading.ingest_signals", settings.TRADING_INGEST_INTERVAL_SECONDS, Queue.INGEST),
+    "evaluate-signal-staleness": _entry("trading.evaluate_signal_staleness", settings.TRADING_STALENESS_INTERVAL_SECONDS, Queue.INGEST),
     "evaluate-emergency-stop": _entry("governance.evaluate_emergency_stop", settings.GOVERNANCE_EMERGENCY_STOP_INTERVAL, Queue.GOVERNANCE),
     "research-autonomous-lane": _entry("research.run_autonomous_lane", float(settings.RESEARCH_LANE_INTERVAL_SECONDS), Queue.RESEARCH),
+    "reconcile-executions": _entry("trading.reconcile_executions", 15.0, Queue.EXECUTION),
 }

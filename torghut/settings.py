@@ -175,9 +175,93 @@ SPECTACULAR_SETTINGS = {
 DEV_SUPERUSER = env_str("DEV_SUPERUSER", "admin:admin-dev-password", "Development superuser user:password made by `make run`.")
 
 # --- trading ----------------------------------------------------------------------------------
-TRADING_KILL_SWITCH_STATE = env_str(
-    "TRADING_KILL_SWITCH_STATE", "active", "Interim kill switch (active|reducing|halted) until the persistent switch lands."
+TRADING_EXECUTION_ADAPTER = env_str(
+    "TRADING_EXECUTION_ADAPTER", "simulated", "Expected order adapter (simulated|lean|alpaca); a strategy's parameters.adapter overrides it."
 )
+TRADING_EXECUTION_FALLBACK_CHAIN = env_list(
+    "TRADING_EXECUTION_FALLBACK_CHAIN", ["lean", "alpaca"], "Adapters tried, in order, after the expected one fails to take an order."
+)
+TRADING_ORDER_NOTIONAL = env_float("TRADING_ORDER_NOTIONAL", 1000.0, "Target notional (USD) of one decision before risk checks.")
+TRADING_ACCOUNT_CAPITAL = env_float("TRADING_ACCOUNT_CAPITAL", 100000.0, "Account capital (USD); a strategy gets capital_fraction of it.")
+TRADING_MAX_ORDER_NOTIONAL = env_float("TRADING_MAX_ORDER_NOTIONAL", 10000.0, "Risk: largest notional (USD) of one order.")
+TRADING_MAX_POSITION_NOTIONAL = env_float("TRADING_MAX_POSITION_NOTIONAL", 50000.0, "Risk: largest absolute position (USD) per symbol after an order.")
+TRADING_MAX_ORDERS_PER_SECOND = env_int("TRADING_MAX_ORDERS_PER_SECOND", 5, "Risk: orders per second per account before throttling.")
+TRADING_SIMULATED_SLIPPAGE_BPS = env_float("TRADING_SIMULATED_SLIPPAGE_BPS", 5.0, "Simulated fills: slippage against the signal price, in basis points.")
+TRADING_SIMULATED_LATENCY_MS = env_int("TRADING_SIMULATED_LATENCY_MS", 0, "Simulated fills: latency added to each order, in milliseconds.")
+TRADING_LEAN_URL = env_str("TRADING_LEAN_URL", "http://127.0.0.1:8811", "Base URL of the LEAN runner HTTP API.")
+TRADING_LEAN_TIMEOUT_SECONDS = env_float("TRADING_LEAN_TIMEOUT_SECONDS", 5.0, "Timeout (s) of each LEAN runner request.")
+TRADING_ALPACA_BASE_URL = env_str(
+    "TRADING_ALPACA_BASE_URL", "https://paper-api.alpaca.markets", "Alpaca trading API base URL (paper by default; the local venue in dev)."
+)
+TRADING_ALPACA_KEY_ID = env_str("TRADING_ALPACA_KEY_ID", "", "Alpaca API key id.")
+TRADING_ALPACA_SECRET_KEY = env_str("TRADING_ALPACA_SECRET_KEY", "", "Alpaca API secret key.")
+TRADING_ALPACA_TIMEOUT_SECONDS = env_float("TRADING_ALPACA_TIMEOUT_SECONDS", 5.0, "Timeout (s) of each Alpaca request.")
+TRADING_RECONCILE_GRACE_SECONDS = env_int(
+    "TRADING_RECONCILE_GRACE_SECONDS", 120, "Age (s) before reconciliation looks for a submitted decision with no execution row (exceeds the slowest route)."
+)
+TRADING_UNKNOWN_EXPIRE_SECONDS = env_int(
+    "TRADING_UNKNOWN_EXPIRE_SECONDS", 300, "Age (s) after which an order no venue knows by client order id is settled as expired."
+)
+TRADING_DECISION_TTL_SECONDS = env_int(
+    "TRADING_DECISION_TTL_SECONDS", 60, "Age (s) after which a planned decision is too stale to send; it expires instead."
+)
+TRADING_FALLBACK_WINDOW_SECONDS = env_int("TRADING_FALLBACK_WINDOW_SECONDS", 900, "Rolling window (s) of torghut_execution_fallback_ratio.")
+TRADING_VENUE_LEAN_PORT = env_int("TRADING_VENUE_LEAN_PORT", 8811, "Port of the local LEAN-like venue started by `make run`.")
+TRADING_VENUE_ALPACA_PORT = env_int("TRADING_VENUE_ALPACA_PORT", 8812, "Port of the local Alpaca-like venue started by `make run`.")
+
+# Signals: source table, cursor and continuity (issue 3).
+TRADING_SIGNAL_TABLE = env_str("TRADING_SIGNAL_TABLE", "ta_signals", "ClickHouse table of TA signal rows (may be db.table or a Distributed table).")
+TRADING_SIGNAL_TIME_COLUMN = env_str("TRADING_SIGNAL_TIME_COLUMN", "event_ts", "Event time column of the signal table (DateTime or DateTime64(3)).")
+TRADING_SIGNAL_SYMBOL_COLUMN = env_str("TRADING_SIGNAL_SYMBOL_COLUMN", "symbol", "Symbol column of the signal table.")
+TRADING_SIGNAL_SEQ_COLUMN = env_str("TRADING_SIGNAL_SEQ_COLUMN", "seq", "Per-symbol sequence column of the signal table.")
+TRADING_SIGNAL_SOURCE = env_str("TRADING_SIGNAL_SOURCE", "ta", "Name of the signal source; part of the cursor key.")
+TRADING_ACCOUNT = env_str("TRADING_ACCOUNT", "paper", "Trading account the ingest feeds; part of the cursor key.")
+TRADING_INGEST_INTERVAL_SECONDS = env_float("TRADING_INGEST_INTERVAL_SECONDS", 5.0, "Beat interval of trading.ingest_signals.")
+TRADING_INGEST_SHARDS = env_int(
+    "TRADING_INGEST_SHARDS", 1, "Ingest shards: symbols map to crc32(symbol) % shards, one cursor and lock per shard."
+)
+TRADING_INGEST_BATCH_SIZE = env_int("TRADING_INGEST_BATCH_SIZE", 5000, "Rows fetched per ingest poll.")
+TRADING_SIGNAL_LOOKBACK_SECONDS = env_int(
+    "TRADING_SIGNAL_LOOKBACK_SECONDS", 600, "Where a new cursor starts (now minus this); older cursors fast-forward to it."
+)
+TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS = env_int(
+    "TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS", 120, "An empty poll whose cursor is older than this advances the cursor (empty_batch_advanced)."
+)
+TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS = env_int(
+    "TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS", 5, "Rows stamped further than this in the future are rejected (future_timestamp)."
+)
+TRADING_SIGNAL_PROBE_CACHE_SECONDS = env_float(
+    "TRADING_SIGNAL_PROBE_CACHE_SECONDS", 30.0, "How long the max(event_ts) probe is cached; its last value is reused on error."
+)
+TRADING_SIGNAL_STREAK_ALERT_THRESHOLD = env_int(
+    "TRADING_SIGNAL_STREAK_ALERT_THRESHOLD", 2, "Consecutive polls with one no-signal reason that raise a continuity alert."
+)
+TRADING_SIGNAL_LAG_ALERT_SECONDS = env_float("TRADING_SIGNAL_LAG_ALERT_SECONDS", 300.0, "Signal lag that raises a continuity alert.")
+TRADING_SIGNAL_ALERT_CLEAR_POLLS = env_int(
+    "TRADING_SIGNAL_ALERT_CLEAR_POLLS", 2, "Consecutive signal-bearing polls that clear a latched continuity alert."
+)
+TRADING_STALENESS_INTERVAL_SECONDS = env_float(
+    "TRADING_STALENESS_INTERVAL_SECONDS", 15.0, "Beat interval of trading.evaluate_signal_staleness."
+)
+TRADING_UNIVERSE_SOURCE = env_str(
+    "TRADING_UNIVERSE_SOURCE", "jangar", "Symbol universe: jangar (authoritative, required for live/autonomy) or static (research and paper only)."
+)
+TRADING_UNIVERSE_STATIC_SYMBOLS = env_list(
+    "TRADING_UNIVERSE_STATIC_SYMBOLS", [], "Symbols of the static universe (TRADING_UNIVERSE_SOURCE=static)."
+)
+JANGAR_SYMBOLS_URL = env_str("JANGAR_SYMBOLS_URL", "", "jangar endpoint returning {\"symbols\": [...]}; `make run` points it at the simulator.")
+JANGAR_RETRY_SECONDS = env_float("JANGAR_RETRY_SECONDS", 15.0, "After a jangar failure, polls reuse that verdict this long before asking again.")
+JANGAR_TIMEOUT_SECONDS = env_float("JANGAR_TIMEOUT_SECONDS", 2.0, "Connect and read timeout of the jangar request (s).")
+TRADING_UNIVERSE_CACHE_SECONDS = env_int("TRADING_UNIVERSE_CACHE_SECONDS", 300, "How long a jangar universe is used before it is refreshed.")
+TRADING_UNIVERSE_STALE_MAX_SECONDS = env_int(
+    "TRADING_UNIVERSE_STALE_MAX_SECONDS", 900, "On jangar failure a cached universe up to this age is used (degraded); older fails closed."
+)
+TRADING_AUTONOMY_ENABLED = env_bool(
+    "TRADING_AUTONOMY_ENABLED", False, "Autonomous/live trading loop; refuses to start unless TRADING_UNIVERSE_SOURCE=jangar."
+)
+ALERTMANAGER_URL = env_str("ALERTMANAGER_URL", "", "Alertmanager base URL; alerts are POSTed to <url>/api/v2/alerts when set.")
+ALERTMANAGER_TIMEOUT_SECONDS = env_float("ALERTMANAGER_TIMEOUT_SECONDS", 3.0, "Timeout of an Alertmanager webhook POST (s).")
+SIMULATOR_PORT = env_int("SIMULATOR_PORT", 8765, "Loopback port of the market simulator's jangar-compatible symbols endpoint.")
 
 # --- research ---------------------------------------------------------------------------------
 RESEARCH_SOURCE_TABLE = env_str(

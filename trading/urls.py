@@ -1,4 +1,10 @@
-"""Routes of the trading API."""
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list = []
+from trading import api
+
+urlpatterns = [
+    path("status", api.TradingStatusApi.as_view(), name="trading-status"),
+    path("autonomy", api.TradingAutonomyApi.as_view(), name="trading-autonomy"),
+    path("alerts", api.AlertListApi.as_view(), name="trading-alerts"),
+    path("", include("trading.urls_executions")),
+]

@@ -1,0 +1,23 @@
+"""Order adapters (simulated, LEAN, Alpaca) and the router that picks one and falls back."""
+from __future__ import annotations
+
+from trading.adapters.base import Adapter
+
+ADAPTER_NAMES = ("simulated", "lean", "alpaca")
+
+
+def adapter_get(name: str) -> Adapter:
+    """A fresh adapter by name (settings are read at construction, so tests can change them)."""
+    if name == "simulated":
+        from trading.adapters.simulated import SimulatedAdapter
+
+        return SimulatedAdapter()
+    if name == "lean":
+        from trading.adapters.lean import LeanAdapter
+
+        return LeanAdapter()
+    if name == "alpaca":
+        from trading.adapters.alpaca import AlpacaAdapter
+
+        return AlpacaAdapter()
+    raise ValueError(f"unknown adapter {name!r}; known: {ADAPTER_NAMES}")

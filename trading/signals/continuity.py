@@ -1,0 +1,99 @@
+"""Continuity: is the signal stream healthy, and does its trouble deserve an alert right now?
+
+Reasons that only mean "the market is quiet" are actionable while the NYSE session is open (holidays
+and early closes from exchange_calendars); a cursor ahead of the stream or an unavailable universe is
+actionable at any hour.
+"""
+from __future__ import annotations
+
+import warnings
+from datetime import datetime
+from functools import lru_cache
+
+import pandas as pd
+from django.conf import settings
+from django.utils import timezone
+
+from trading.models import Alert, IngestCursor, IngestReason, IngestWindow, Severity
+from trading.signals.alerts import alert_close, alert_open
+
+ALWAYS_ACTIONABLE = frozenset({IngestReason.CURSOR_AHEAD_OF_STREAM, IngestReason.UNIVERSE_SOURCE_UNAVAILABLE})
+CRITICAL = frozenset({IngestReason.CURSOR_AHEAD_OF_STREAM, IngestReason.UNIVERSE_SOURCE_UNAVAILABLE, IngestReason.CLICKHOUSE_UNAVAILABLE})
+ALERT_PREFIX = "signal_continuity"
+
+
+@lru_cache(maxsize=1)
+def _nyse():
+    import exchange_calendars
+
+    return exchange_calendars.get_calendar("XNYS")
+
+
+def market_session_open(*, at: datetime | None = None) -> bool:
+    """True while the NYSE regular session is open at `at` (early closes and holidays included)."""
+    at = at or timezone.now()
+    minute = pd.Timestamp(at).tz_convert("UTC").floor("min")
+    with warnings.catch_warnings():
+        # exchange_calendars still uses pandas APIs that pandas deprecates; the answers are unaffected.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        calendar = _nyse()
+        if not calendar.first_minute <= minute <= calendar.last_minute:
+            return False
+        return bool(calendar.is_open_on_minute(minute))
+
+
+def reason_actionable(*, reason: str, market_open: bool) -> bool:
+    if reason == IngestReason.SIGNALS_PRESENT:
+        return False
+    return reason in ALWAYS_ACTIONABLE or market_open
+
+
+def alert_key(cursor: IngestCursor) -> str:
+    return f"{ALERT_PREFIX}:{cursor.source}:{cursor.account}:{cursor.shard}"
+
+
+def continuity_state(*, reason: str, streak: int, lag: float | None, market_open: bool, alert_open_now: bool) -> str:
+    """healthy | degraded (trouble below thresholds) | suppressed (thresholds met, market closed) | alerting."""
+    if alert_open_now:
+        return "alerting"
+    if reason in ("", IngestReason.SIGNALS_PRESENT) and (lag is None or lag < settings.TRADING_SIGNAL_LAG_ALERT_SECONDS):
+        return "healthy"
+    breached = streak >= settings.TRADING_SIGNAL_STREAK_ALERT_THRESHOLD or (lag is not None and lag >= settings.TRADING_SIGNAL_LAG_ALERT_SECONDS)
+    if breached and not reason_actionable(reason=reason, market_open=market_open):
+        return "suppressed"
+    return "degraded"
+
+
+def continuity_evaluate(*, now: datetime | None = None) -> list[dict]:
+    """Open, refresh or close the continuity alert of every ingest cursor; returns one verdict per cursor."""
+    now = now or timezone.now()
+    market_open = market_session_open(at=now)
+    verdicts = []
+    for cursor in IngestCursor.objects.order_by("source", "account", "shard"):
+        reason = cursor.last_reason
+        streak = int((cursor.streaks or {}).get(reason, 0))
+        window = IngestWindow.objects.filter(source=cursor.source, account=cursor.account, shard=cursor.shard).order_by("-id").first()
+        lag = window.lag_seconds if window else None
+        key = alert_key(cursor)
+        action = "none"
+        if reason == IngestReason.SIGNALS_PRESENT:
+            if streak >= settings.TRADING_SIGNAL_ALERT_CLEAR_POLLS and alert_close(key=key, now=now) is not None:
+                action = "closed"
+        elif reason:
+            breached = streak >= settings.TRADING_SIGNAL_STREAK_ALERT_THRESHOLD or (
+                lag is not None and lag >= settings.TRADING_SIGNAL_LAG_ALERT_SECONDS
+            )
+            if breached and reason_actionable(reason=reason, market_open=market_open):
+                alert_open(
+                    key=key, reason=reason, severity=Severity.CRITICAL if reason in CRITICAL else Severity.WARNING, now=now,
+                    payload={"source": cursor.source, "account": cursor.account, "shard": cursor.shard, "current_reason": reason,
+                             "streak": streak, "lag_seconds": lag, "market_open": market_open, "cursor": cursor.as_dict(),
+                             "description": f"signal continuity: {reason} for {streak} poll(s), lag {lag if lag is None else round(lag, 1)} s"},
+                )
+                action = "open"
+        open_now = Alert.objects.filter(key=key, closed_at__isnull=True).exists()
+        verdicts.append({
+            "key": key, "reason": reason, "streak": streak, "lag_seconds": lag, "market_open": market_open, "action": action,
+            "state": continuity_state(reason=reason, streak=streak, lag=lag, market_open=market_open, alert_open_now=open_now),
+        })
+    return verdicts

@@ -1,0 +1,245 @@
+"""One ingest poll: lock the cursor, read the next rows, validate, hand off, advance, record telemetry.
+
+Everything a poll writes to Postgres (the consumer's work, the cursor, the IngestWindow row) commits
+in one transaction while the cursor row is locked, so two workers never read the same rows and a
+crash never moves the cursor past unprocessed work.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections import Counter as Tally
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from torghut import clickhouse
+from torghut.metrics import Counter, Histogram
+from trading.models import IngestCursor, IngestReason, IngestWindow
+from trading.signals import source as signal_source
+from trading.signals.source import CursorKey, SignalColumns, from_epoch_us
+from trading.signals.types import INDICATORS, Signal
+from trading.signals.universe import Universe, universe_resolve
+
+logger = logging.getLogger(__name__)
+
+INGEST_SECONDS = Histogram(
+    "torghut_signal_ingest_seconds",
+    "Duration of one ingest poll (fetch, validate, hand-off, cursor and telemetry commit).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ROWS = Counter("torghut_signal_rows_total", "Signal rows read by ingest, by outcome (accepted or the rejection reason).", ["outcome"])
+REASONS = Counter("torghut_signal_no_signal_reason_total", "Ingest polls by reason (one reason per poll).", ["reason"])
+
+# Rejection reasons of single rows (bad rows never stop a poll).
+NULL_SYMBOL = "null_symbol"
+BAD_INDICATOR = "bad_indicator"
+FUTURE_TIMESTAMP = "future_timestamp"
+OUTSIDE_UNIVERSE = "outside_universe"
+
+_VWAP_W5M = INDICATORS.index("vwap_w5m")
+_BOLL_MID = INDICATORS.index("boll_mid")
+
+
+@dataclass
+class BatchResult:
+    accepted: list[Signal] = field(default_factory=list)
+    rejected: Tally = field(default_factory=Tally)
+    last_key: CursorKey | None = None  # last row the cursor may move past (future rows excluded)
+    newest: datetime | None = None
+
+
+def _blank(symbols: np.ndarray) -> np.ndarray:
+    if symbols.dtype.kind == "U":
+        return (symbols == "") | np.strings.isspace(symbols)
+    # Nullable(String) columns arrive as objects, with None for NULL.
+    return np.fromiter((not s or not str(s).strip() for s in symbols), dtype=bool, count=len(symbols))
+
+
+def batch_validate(cols: SignalColumns, *, universe: frozenset[str], future_limit: datetime) -> BatchResult:
+    """Split a fetched batch into accepted signals and counted rejects; find how far the cursor may move.
+
+    Rows come ordered by event time, so rows stamped past `future_limit` are a suffix: they are counted
+    and left for a later poll, and the cursor stops before them. Every other bad row is passed.
+    """
+    result = BatchResult()
+    limit_us = (future_limit - from_epoch_us(0)) // timedelta(microseconds=1)
+    future = cols.ts_us > limit_us
+    cut = int(np.argmax(future)) if future.any() else len(cols)
+    if cut < len(cols):
+        result.rejected[FUTURE_TIMESTAMP] = len(cols) - cut
+    if cut == 0:
+        return result
+    symbols = cols.symbols[:cut]
+    indicators = cols.indicators[:cut]
+    blank = _blank(symbols)
+    finite = np.isfinite(indicators).all(axis=1)
+    known = np.isin(symbols, sorted(universe)) if universe else np.zeros(cut, dtype=bool)
+    ok = ~blank & finite & known
+    for reason, count in ((NULL_SYMBOL, blank.sum()), (BAD_INDICATOR, (~blank & ~finite).sum()), (OUTSIDE_UNIVERSE, (~blank & finite & ~known).sum())):
+        if count:
+            result.rejected[reason] = int(count)
+    index = np.flatnonzero(ok)
+    if len(index):
+        # Many rows share an event time: build each datetime once.
+        stamps, inverse = np.unique(cols.ts_us[:cut][index], return_inverse=True)
+        moments = [from_epoch_us(v) for v in stamps.tolist()]
+        picked = indicators[index]
+        price = np.where(picked[:, _VWAP_W5M] > 0, picked[:, _VWAP_W5M], picked[:, _BOLL_MID])
+        # Tens of thousands of fresh objects would trigger repeated collections that can free nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            result.accepted = list(map(
+                Signal, symbols[index].tolist(), [moments[i] for i in inverse.tolist()], cols.seqs[:cut][index].tolist(),
+                cols.sources[:cut][index].tolist(), cols.window_sizes[:cut][index].tolist(), price.tolist(), *picked.T.tolist(),
+            ))
+        finally:
+            if collecting:
+                gc.enable()
+    last = cut - 1
+    result.newest = from_epoch_us(cols.ts_us[last])
+    result.last_key = CursorKey(at=result.newest, symbol=str(cols.symbols[last]), seq=int(cols.seqs[last]))
+    return result
+
+
+@dataclass
+class PollOutcome:
+    reason: str
+    cursor: CursorKey | None
+    rows_fetched: int = 0
+    batch: BatchResult = field(default_factory=BatchResult)
+    lag_seconds: float | None = None
+    detail: str = ""
+
+
+def _lock_cursor(*, source: str, account: str, shard: int) -> IngestCursor:
+    IngestCursor.objects.get_or_create(source=source, account=account, shard=shard)
+    return IngestCursor.objects.select_for_update().get(source=source, account=account, shard=shard)
+
+
+def _stored_key(row: IngestCursor) -> CursorKey | None:
+    if row.cursor_at is None:
+        return None
+    return CursorKey(at=row.cursor_at, symbol=row.cursor_symbol, seq=row.cursor_seq)
+
+
+def _probe(now: datetime) -> signal_source.TailProbe | None:
+    try:
+        return signal_source.latest_event_ts(now=now)
+    except clickhouse.ClickHouseError:
+        return None
+
+
+def _lag(now: datetime, *candidates: datetime | None) -> float | None:
+    known = [c for c in candidates if c is not None]
+    return max(0.0, (now - max(known)).total_seconds()) if known else None
+
+
+def _ch_reason(exc: clickhouse.ClickHouseError) -> str:
+    if isinstance(exc, clickhouse.ClickHouseTimeout):
+        return IngestReason.CLICKHOUSE_QUERY_TIMEOUT
+    return IngestReason.CLICKHOUSE_UNAVAILABLE
+
+
+def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_size: int, shard: int) -> PollOutcome:
+    lookback = timedelta(seconds=settings.TRADING_SIGNAL_LOOKBACK_SECONDS)
+    if not universe.usable:
+        probe = _probe(now)
+        return PollOutcome(reason=IngestReason.UNIVERSE_SOURCE_UNAVAILABLE, cursor=stored,
+                           lag_seconds=_lag(now, probe.latest if probe else None), detail=universe.reason)
+    try:
+        precision = signal_source.table_shape().time_precision
+        probe = _probe(now)
+        latest = probe.latest if probe else None
+        # Start at, or fast-forward to, now - lookback; never past the stream's tail, so a quiet stream
+        # does not make our own fast-forward look like a cursor ahead of the stream.
+        floor_at = now - lookback if latest is None else min(now - lookback, latest)
+        floor_key = CursorKey(at=signal_source.floor_to_precision(floor_at, precision))
+        cursor = stored
+        if cursor is None or (cursor.at, cursor.symbol, cursor.seq) < (floor_key.at, floor_key.symbol, floor_key.seq):
+            cursor = floor_key
+        only = signal_source.shard_filter(universe=universe.symbols, shard=shard, shards=settings.TRADING_INGEST_SHARDS)
+        rows = signal_source.fetch_after(cursor, limit=batch_size, shard=only)
+    except clickhouse.ClickHouseError as exc:
+        return PollOutcome(reason=_ch_reason(exc), cursor=stored, detail=str(exc)[:500])
+
+    future_limit = now + timedelta(seconds=settings.TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS)
+    batch, fetched = BatchResult(), 0
+    if rows is not None:
+        batch, fetched = batch_validate(rows, universe=universe.symbols, future_limit=future_limit), len(rows)
+        if batch.last_key is not None:
+            reason = IngestReason.SIGNALS_PRESENT if batch.accepted else IngestReason.NO_SIGNALS_IN_WINDOW
+            return PollOutcome(reason=reason, cursor=batch.last_key, rows_fetched=fetched, batch=batch,
+                               lag_seconds=_lag(now, latest, batch.newest))
+
+    # Nothing the cursor may pass (no rows, or only rows stamped in the future): classify the tail.
+    lag = _lag(now, latest)
+
+    def outcome(reason: str, moved_to: CursorKey | None, detail: str = "") -> PollOutcome:
+        return PollOutcome(reason=reason, cursor=moved_to, rows_fetched=fetched, batch=batch, lag_seconds=lag, detail=detail)
+
+    if latest is None:
+        return outcome(IngestReason.NO_SIGNALS_IN_WINDOW, cursor, "" if probe else "tail probe failed")
+    if cursor.at > latest + lookback:
+        try:
+            rewound = signal_source.last_row_key(not_after=future_limit)
+        except clickhouse.ClickHouseError as exc:
+            return PollOutcome(reason=_ch_reason(exc), cursor=stored, lag_seconds=lag, detail=str(exc)[:500])
+        return outcome(IngestReason.CURSOR_AHEAD_OF_STREAM, rewound or cursor,
+                       f"cursor {cursor.at.isoformat()} was past tail {latest.isoformat()} + lookback; rewound")
+    if cursor.at >= latest:
+        advance_to = signal_source.floor_to_precision(
+            min(now - timedelta(seconds=settings.TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS), latest + lookback), precision
+        )
+        if advance_to > cursor.at:
+            return outcome(IngestReason.EMPTY_BATCH_ADVANCED, CursorKey(at=advance_to))
+        return outcome(IngestReason.CURSOR_TAIL_STABLE, cursor)
+    return outcome(IngestReason.NO_SIGNALS_IN_WINDOW, cursor, "tail probe is newer than the readable rows")
+
+
+def signals_ingest(*, source: str, account: str, shard: int = 0, now: datetime | None = None,
+                   batch_size: int | None = None) -> IngestWindow:
+    """Run one ingest poll for the (source, account, shard) cursor and return its telemetry row."""
+    from trading.consumers import signals_consume
+
+    started = time.perf_counter()
+    now = now or timezone.now()
+    universe = universe_resolve(now=now)
+    with transaction.atomic():
+        row = _lock_cursor(source=source, account=account, shard=shard)
+        stored = _stored_key(row)
+        before = row.as_dict()
+        outcome = _poll(stored=stored, universe=universe, now=now, batch_size=batch_size or settings.TRADING_INGEST_BATCH_SIZE, shard=shard)
+        decisions = 0
+        if outcome.batch.accepted:
+            decisions = int(signals_consume(signals=outcome.batch.accepted, account=account).decisions or 0)
+        if outcome.cursor is not None:
+            row.cursor_at, row.cursor_symbol, row.cursor_seq = outcome.cursor.at, outcome.cursor.symbol, outcome.cursor.seq
+        row.streaks = {outcome.reason: int((row.streaks or {}).get(outcome.reason, 0)) + 1}
+        row.last_reason = outcome.reason
+        row.save(update_fields=["cursor_at", "cursor_symbol", "cursor_seq", "streaks", "last_reason", "updated_at"])
+        batch = outcome.batch
+        window = IngestWindow.objects.create(
+            source=source, account=account, shard=shard, started_at=now,
+            window_start=stored.at if stored else None, window_end=outcome.cursor.at if outcome.cursor else None,
+            rows_fetched=outcome.rows_fetched, rows_accepted=len(batch.accepted), rows_rejected=sum(batch.rejected.values()),
+            rejected_by_reason=dict(batch.rejected), decisions=decisions, reason=outcome.reason, lag_seconds=outcome.lag_seconds,
+            latency_ms=(time.perf_counter() - started) * 1000.0, cursor_before=before, cursor_after=row.as_dict(),
+            universe_status=universe.status, detail=outcome.detail,
+        )
+    elapsed = time.perf_counter() - started
+    INGEST_SECONDS.observe(elapsed)
+    REASONS.labels(reason=outcome.reason).inc()
+    if batch.accepted:
+        ROWS.labels(outcome="accepted").inc(len(batch.accepted))
+    for why, count in batch.rejected.items():
+        ROWS.labels(outcome=why).inc(count)
+    if outcome.reason != IngestReason.SIGNALS_PRESENT:
+        logger.info("ingest %s/%s#%s: %s %s", source, account, shard, outcome.reason, outcome.detail)
+    return window

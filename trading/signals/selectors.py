@@ -1,0 +1,108 @@
+"""Read side of signal continuity, re-exported by trading/selectors.py."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+
+from trading.models import Alert, IngestCursor, IngestWindow
+
+
+def _window_dict(window: IngestWindow) -> dict:
+    return {
+        "id": window.pk,
+        "source": window.source,
+        "account": window.account,
+        "shard": window.shard,
+        "started_at": window.started_at.isoformat(),
+        "window_start": window.window_start.isoformat() if window.window_start else None,
+        "window_end": window.window_end.isoformat() if window.window_end else None,
+        "rows_fetched": window.rows_fetched,
+        "rows_accepted": window.rows_accepted,
+        "rows_rejected": window.rows_rejected,
+        "rejected_by_reason": window.rejected_by_reason,
+        "decisions": window.decisions,
+        "reason": window.reason,
+        "lag_seconds": window.lag_seconds,
+        "latency_ms": window.latency_ms,
+        "cursor_before": window.cursor_before,
+        "cursor_after": window.cursor_after,
+        "universe_status": window.universe_status,
+        "detail": window.detail,
+    }
+
+
+def _alert_dict(alert: Alert) -> dict:
+    return {
+        "id": alert.pk,
+        "key": alert.key,
+        "reason": alert.reason,
+        "severity": alert.severity,
+        "opened_at": alert.opened_at.isoformat(),
+        "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
+        "last_seen": alert.last_seen.isoformat(),
+        "payload": alert.payload,
+    }
+
+
+def ingest_windows_recent(*, limit: int) -> list[dict]:
+    """The newest IngestWindow rows (every cursor), newest first."""
+    return [_window_dict(w) for w in IngestWindow.objects.order_by("-id")[: max(0, limit)]]
+
+
+def alerts_open(*, severity: str | None = None) -> list[dict]:
+    """Open alerts (any app's), newest first, optionally of one severity."""
+    qs = Alert.objects.filter(closed_at__isnull=True)
+    if severity:
+        qs = qs.filter(severity=severity)
+    return [_alert_dict(a) for a in qs.order_by("-opened_at", "-id")]
+
+
+def alerts_list(*, state: str | None = None, severity: str | None = None, limit: int = 200) -> list[dict]:
+    """Alerts newest first; `state` is open, closed or None for both."""
+    qs = Alert.objects.all()
+    if state == "open":
+        qs = qs.filter(closed_at__isnull=True)
+    elif state == "closed":
+        qs = qs.filter(closed_at__isnull=False)
+    if severity:
+        qs = qs.filter(severity=severity)
+    return [_alert_dict(a) for a in qs.order_by("-opened_at", "-id")[: max(0, limit)]]
+
+
+def signal_continuity_snapshot() -> dict:
+    """Ingest reason telemetry for the configured (source, account): last poll, streaks, lag, cursor,
+    thresholds, market session, universe, continuity state and open alerts."""
+    from trading.signals.continuity import alert_key, continuity_state, market_session_open
+    from trading.signals.universe import universe_status_snapshot
+
+    now = timezone.now()
+    source, account = settings.TRADING_SIGNAL_SOURCE, settings.TRADING_ACCOUNT
+    cursor = IngestCursor.objects.filter(source=source, account=account, shard=0).first()
+    window = IngestWindow.objects.filter(source=source, account=account, shard=0).order_by("-id").first()
+    market_open = market_session_open(at=now)
+    reason = cursor.last_reason if cursor else ""
+    streaks = {k: int(v) for k, v in (cursor.streaks or {}).items()} if cursor else {}
+    lag = window.lag_seconds if window else None
+    open_alerts = alerts_open()
+    key = alert_key(cursor) if cursor else None
+    return {
+        "source": source,
+        "account": account,
+        "last_reason": reason or None,
+        "last_window": _window_dict(window) if window else None,
+        "lag_seconds": lag,
+        "cursor": cursor.as_dict() if cursor else None,
+        "streaks": streaks,
+        "thresholds": {
+            "streak": settings.TRADING_SIGNAL_STREAK_ALERT_THRESHOLD,
+            "lag_seconds": settings.TRADING_SIGNAL_LAG_ALERT_SECONDS,
+            "clear_polls": settings.TRADING_SIGNAL_ALERT_CLEAR_POLLS,
+        },
+        "market_open": market_open,
+        "universe": universe_status_snapshot(now=now),
+        "continuity_state": continuity_state(
+            reason=reason, streak=streaks.get(reason, 0), lag=lag, market_open=market_open,
+            alert_open_now=any(a["key"] == key for a in open_alerts),
+        ),
+        "open_alerts": open_alerts,
+    }

@@ -1,0 +1,292 @@
+"""Reading TA signal rows from ClickHouse: DDL, column-type detection, tuple-ordered fetch, tail probe.
+
+The table may declare the event time as `DateTime` (ClickHouse 18.16, the dev/test DDL) or
+`DateTime64(3)` (production). Cursor values are sent as string literals at the column's precision,
+which both versions compare against the column without DateTime64 functions.
+"""
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import redis
+from django.conf import settings
+
+from torghut import clickhouse
+from trading.signals.types import INDICATORS
+
+# Columns read besides the key columns, in Signal field order.
+VALUE_COLUMNS = ("source", "window_size", *INDICATORS)
+
+
+def ddl_statements(table: str | None = None) -> list[str]:
+    """DDL of the dev/test `ta_signals` table; runs on ClickHouse 18.16 and on current releases."""
+    name = clickhouse.quote_identifier(table or settings.TRADING_SIGNAL_TABLE)
+    sym, ts, seq = (clickhouse.quote_identifier(c) for c in _key_columns())
+    indicators = ",\n    ".join(f"{clickhouse.quote_identifier(c)} Float64" for c in INDICATORS)
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {name} (
+    {sym} String,
+    {ts} DateTime('UTC'),
+    {seq} UInt64,
+    ingest_ts DateTime('UTC'),
+    source String,
+    window_size String,
+    {indicators}
+) ENGINE = MergeTree()
+PARTITION BY toDate({ts})
+ORDER BY ({sym}, {ts}, {seq})"""
+    ]
+
+
+def _key_columns() -> tuple[str, str, str]:
+    return settings.TRADING_SIGNAL_SYMBOL_COLUMN, settings.TRADING_SIGNAL_TIME_COLUMN, settings.TRADING_SIGNAL_SEQ_COLUMN
+
+
+@dataclass(frozen=True, slots=True)
+class CursorKey:
+    """A position in the (event_ts, symbol, seq) order; rows strictly after it are unread."""
+
+    at: datetime
+    symbol: str = ""
+    seq: int = 0
+
+    def as_dict(self) -> dict:
+        return {"at": self.at.isoformat(), "symbol": self.symbol, "seq": self.seq}
+
+
+@dataclass(frozen=True)
+class TableShape:
+    table: str
+    time_precision: int  # 0 for DateTime, 3 for DateTime64(3)
+
+
+_shape_cache: dict[tuple[str, str, str], TableShape] = {}
+
+
+def time_precision_of(column_type: str) -> int:
+    """Fractional digits of a ClickHouse DateTime/DateTime64 type name (Nullable/LowCardinality unwrapped)."""
+    inner = column_type
+    for wrapper in ("Nullable(", "LowCardinality("):
+        if inner.startswith(wrapper):
+            inner = inner[len(wrapper):-1]
+    if inner.startswith("DateTime64("):
+        return int(inner[len("DateTime64("):].split(",")[0].split(")")[0].strip())
+    if inner.startswith("DateTime"):
+        return 0
+    raise ValueError(f"event time column has type {column_type!r}, expected DateTime or DateTime64")
+
+
+def table_shape() -> TableShape:
+    """The signal table and its event-time precision, read once per process from system.columns."""
+    table = settings.TRADING_SIGNAL_TABLE
+    key = (settings.CLICKHOUSE_URL, table, settings.TRADING_SIGNAL_TIME_COLUMN)
+    shape = _shape_cache.get(key)
+    if shape is None:
+        database, _, name = table.rpartition(".")
+        rows = clickhouse.query(
+            "signals_time_type",
+            "SELECT type FROM system.columns WHERE database = %(db)s AND table = %(t)s AND name = %(c)s",
+            {"db": database or clickhouse.target().database, "t": name, "c": settings.TRADING_SIGNAL_TIME_COLUMN},
+        )
+        if not rows:
+            raise clickhouse.ClickHouseQueryError(f"signals_time_type: column {settings.TRADING_SIGNAL_TIME_COLUMN} of {table} not found")
+        shape = TableShape(table=table, time_precision=time_precision_of(rows[0][0]))
+        _shape_cache[key] = shape
+    return shape
+
+
+def forget_table_shape() -> None:
+    """Drop cached column types (after the table was re-created with another type)."""
+    _shape_cache.clear()
+
+
+def floor_to_precision(at: datetime, precision: int) -> datetime:
+    """Cut a timestamp to what the column can hold, so a cursor never sits between two storable values."""
+    micro = at.microsecond - at.microsecond % (10 ** (6 - precision)) if precision < 6 else at.microsecond
+    return at.replace(microsecond=micro)
+
+
+def time_literal(at: datetime, precision: int) -> str:
+    """The UTC string a DateTime(precision 0) or DateTime64(precision) column compares against."""
+    at = at.astimezone(UTC)
+    text = at.strftime("%Y-%m-%d %H:%M:%S")
+    if precision:
+        text += "." + f"{at.microsecond:06d}"[:precision]
+    return text
+
+
+def as_utc(value: datetime) -> datetime:
+    """Rows come back naive (in UTC, the column's zone) or aware depending on driver settings."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class SignalColumns:
+    """A fetched batch, column by column, in (event_ts, symbol, seq) order."""
+
+    symbols: np.ndarray
+    ts_us: np.ndarray  # event time, microseconds since the epoch (UTC)
+    seqs: np.ndarray
+    sources: np.ndarray
+    window_sizes: np.ndarray
+    indicators: np.ndarray  # float64, one row per signal, columns in INDICATORS order; NULL -> NaN
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+
+@dataclass(frozen=True)
+class ShardFilter:
+    """Which symbols one ingest shard reads: its own (crc32 % shards == shard); shard 0 also reads
+    every symbol outside the universe, so bad rows are still counted exactly once."""
+
+    symbols: tuple[str, ...]
+    universe: tuple[str, ...]
+    first: bool
+
+
+def shard_filter(*, universe: frozenset[str], shard: int, shards: int) -> ShardFilter | None:
+    """None when there is a single shard (no filter). crc32 runs here: ClickHouse 18.16 lacks it."""
+    if shards <= 1:
+        return None
+    mine = tuple(sorted(s for s in universe if zlib.crc32(s.encode()) % shards == shard))
+    return ShardFilter(symbols=mine, universe=tuple(sorted(universe)), first=shard == 0)
+
+
+def _fetch_sql(shard: ShardFilter | None) -> str:
+    q = clickhouse.quote_identifier
+    sym, ts, seq = (q(c) for c in _key_columns())
+    columns = ", ".join([sym, ts, seq, *(q(c) for c in VALUE_COLUMNS)])
+    where = f"({ts} > %(at)s OR ({ts} = %(at)s AND ({sym} > %(sym)s OR ({sym} = %(sym)s AND {seq} > %(seq)s))))"
+    if shard is not None:
+        parts = [f"{sym} IN %(shard_symbols)s"] if shard.symbols else []
+        if shard.first:
+            parts.append(f"{sym} NOT IN %(universe)s")
+        where += f" AND ({' OR '.join(parts)})"
+    return f"SELECT {columns} FROM {q(table_shape().table)} WHERE {where} ORDER BY {ts}, {sym}, {seq} LIMIT %(limit)s"
+
+
+def fetch_raw(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None) -> list:
+    """The driver's numpy columns of the rows strictly after `cursor` ([] when there are none)."""
+    if shard is not None and not shard.symbols and not shard.first:
+        return []
+    params = {"at": time_literal(cursor.at, table_shape().time_precision), "sym": cursor.symbol, "seq": int(cursor.seq), "limit": int(limit)}
+    if shard is not None:
+        params.update(shard_symbols=shard.symbols, universe=shard.universe)  # tuples render as IN lists
+    return clickhouse.query("signals_fetch", _fetch_sql(shard), params, columnar=True, use_numpy=True)
+
+
+def fetch_after(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None) -> SignalColumns | None:
+    """Rows strictly after `cursor` in (event_ts, symbol, seq) order, as columns; None when there are none."""
+    columns = fetch_raw(cursor, limit=limit, shard=shard)
+    if not columns or not len(columns[0]):
+        return None
+    symbols, event_ts, seqs, sources, window_sizes, *indicators = columns
+    return SignalColumns(
+        symbols=symbols,
+        ts_us=np.asarray(event_ts).astype("datetime64[us]").astype(np.int64),
+        seqs=np.asarray(seqs),
+        sources=sources,
+        window_sizes=window_sizes,
+        indicators=np.column_stack([np.asarray(col, dtype=np.float64) for col in indicators]),
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def from_epoch_us(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(value))
+
+
+def last_row_key(*, not_after: datetime) -> CursorKey | None:
+    """The key of the newest row stamped no later than `not_after` (where a rewound cursor goes)."""
+    shape = table_shape()
+    q = clickhouse.quote_identifier
+    sym, ts, seq = (q(c) for c in _key_columns())
+    rows = clickhouse.query(
+        "signals_last_key",
+        f"SELECT {ts}, {sym}, {seq} FROM {q(shape.table)} WHERE {ts} <= %(until)s "
+        f"ORDER BY {ts} DESC, {sym} DESC, {seq} DESC LIMIT 1",
+        {"until": time_literal(not_after, shape.time_precision)},
+    )
+    if not rows:
+        return None
+    return CursorKey(at=as_utc(rows[0][0]), symbol=rows[0][1], seq=int(rows[0][2]))
+
+
+def _probe_key() -> str:
+    return f"torghut:signals:latest:{clickhouse.target().database}:{settings.TRADING_SIGNAL_TABLE}"
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+
+@dataclass(frozen=True)
+class TailProbe:
+    latest: datetime | None
+    probed_at: float  # epoch seconds of the query that produced `latest`
+    stale: bool  # True when the query failed and an older value is reused
+
+
+def latest_event_ts(*, now: datetime) -> TailProbe:
+    """max(event_ts) of rows not stamped in the future, cached ~30 s across processes (Redis).
+
+    On a ClickHouse error the last cached value is reused (stale=True); with nothing cached the error
+    propagates.
+    """
+    cache_seconds = settings.TRADING_SIGNAL_PROBE_CACHE_SECONDS
+    cached = _probe_cached()
+    if cached is not None and time.time() - cached.probed_at < cache_seconds:
+        return cached
+    q = clickhouse.quote_identifier
+    ts = q(settings.TRADING_SIGNAL_TIME_COLUMN)
+    until = now + timedelta(seconds=settings.TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS)
+    try:
+        shape = table_shape()
+        rows = clickhouse.query(
+            "signals_probe_latest",
+            f"SELECT max({ts}), count() FROM {q(shape.table)} WHERE {ts} <= %(until)s",
+            {"until": time_literal(until, shape.time_precision)},
+        )
+    except clickhouse.ClickHouseError:
+        if cached is not None:
+            return TailProbe(latest=cached.latest, probed_at=cached.probed_at, stale=True)
+        raise
+    latest = as_utc(rows[0][0]) if rows and rows[0][1] else None
+    probe = TailProbe(latest=latest, probed_at=time.time(), stale=False)
+    _probe_store(probe)
+    return probe
+
+
+def _probe_cached() -> TailProbe | None:
+    try:
+        raw = _redis().get(_probe_key())
+    except redis.RedisError:
+        return None
+    if not raw:
+        return None
+    data = json.loads(raw)
+    latest = datetime.fromisoformat(data["latest"]) if data["latest"] else None
+    return TailProbe(latest=latest, probed_at=float(data["probed_at"]), stale=False)
+
+
+def _probe_store(probe: TailProbe) -> None:
+    try:
+        _redis().set(_probe_key(), json.dumps({"latest": probe.latest.isoformat() if probe.latest else None, "probed_at": probe.probed_at}))
+    except redis.RedisError:
+        pass  # the probe still answers; it is only not shared
+
+
+def probe_forget() -> None:
+    """Drop the cached tail probe (tests and the simulator re-arrange the table)."""
+    try:
+        _redis().delete(_probe_key())
+    except redis.RedisError:
+        pass
