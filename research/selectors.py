@@ -110,3 +110,8 @@ def gate_non_error_ratio(*, strategy_id: int, version: str) -> float:
 
 def gate_policy_active() -> GatePolicy | None:
     return GatePolicy.objects.filter(active=True).first()
+
+
+def strategy_versions_with_passing_gates() -> set[tuple[int, str]]:
+    """(strategy id, version) pairs that have at least one run whose gates passed."""
+    return set(ResearchRun.objects.filter(status="passed").values_list("strategy_id", "strategy_version").distinct())

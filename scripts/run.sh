@@ -24,6 +24,7 @@ $PY manage.py migrate --noinput | grep -v '^  Applying' || true
 echo "==> applying ClickHouse DDL"
 $PY manage.py clickhouse_migrate
 $PY manage.py ensure_dev_superuser
+$PY manage.py ensure_dev_strategies
 
 base="http://$WEB_HOST:$WEB_PORT"
 cat <<MSG

@@ -138,7 +138,47 @@ def start_worker(django_db_setup, django_db_blocker, _clean_broker) -> Iterator:
         worker.stop()
 
 
+class AlertReceiver:
+    """A local Alertmanager stand-in on 127.0.0.1: records v2 POSTs, can answer 503 a few times."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.posts: list[list[dict]] = []
+        self.failures_left = 0
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"null")
+                with receiver.lock:
+                    failing = receiver.failures_left > 0
+                    receiver.failures_left -= int(failing)
+                    if not failing and self.path == "/api/v2/alerts":
+                        receiver.posts.append(body)
+                self.send_response(503 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 @pytest.fixture(scope="session")
-def celery_worker(start_worker) -> WorkerProcess:
-    """One shared worker consuming every queue."""
-    return start_worker(name="suite-worker")
+def alert_receiver() -> Iterator[AlertReceiver]:
+    receiver = AlertReceiver()
+    yield receiver
+    receiver.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(start_worker, alert_receiver) -> WorkerProcess:
+    """One shared worker consuming every queue; it delivers Alertmanager notifications to `alert_receiver`."""
+    return start_worker(name="suite-worker", ALERTMANAGER_URL=alert_receiver.url)

@@ -78,27 +78,25 @@ class ContinuitySerializer(serializers.Serializer):
     open_alerts = AlertSerializer(many=True)
 
 
+def _emergency_stop_state() -> dict:
+    """Kill-switch state, firing triggers, since when, and recovery streaks, as governance reports them."""
+    from governance.selectors import kill_switch_state
+
+    return dict(kill_switch_state())
+
+
 class TradingStatusSerializer(serializers.Serializer):
     signals = ContinuitySerializer()
+    emergency_stop = serializers.JSONField(help_text="Kill-switch state, reason, since, firing triggers and recovery streaks.")
 
 
 class TradingStatusApi(APIView):
     OutputSerializer = TradingStatusSerializer
 
-    @extend_schema(responses=OutputSerializer, summary="Signal ingest and continuity status")
+    @extend_schema(responses=OutputSerializer, summary="Signal ingest, continuity and emergency-stop status")
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer({"signals": selectors.signal_continuity_snapshot()}).data)
-
-
-def _emergency_stop_state() -> dict:
-    """Kill-switch state from governance (the persistent switch once it lands, else the interim check)."""
-    from governance import selectors as governance_selectors
-
-    state_reader = getattr(governance_selectors, "kill_switch_state", None)
-    if state_reader is not None:
-        return dict(state_reader())
-    verdict = governance_selectors.kill_switch_order_check(reduces_exposure=False)
-    return {"state": verdict.state, "reason": verdict.reason}
+        data = {"signals": selectors.signal_continuity_snapshot(), "emergency_stop": _emergency_stop_state()}
+        return Response(self.OutputSerializer(data).data)
 
 
 class TradingAutonomySerializer(serializers.Serializer):
@@ -147,3 +145,34 @@ class AlertListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         return Response(AlertSerializer(selectors.alerts_list(**filters.validated_data), many=True).data)
+
+
+class StrategyPnlSerializer(serializers.Serializer):
+    strategy = serializers.CharField(help_text="name@version, or `unattributed` for fills without a decision.")
+    pnl = serializers.FloatField()
+    realized_cash = serializers.FloatField()
+    marked_value = serializers.FloatField()
+    executions = serializers.IntegerField()
+    gate_coverage = serializers.FloatField()
+
+
+class RollingPnlSerializer(serializers.Serializer):
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    mark_source = serializers.ChoiceField(choices=["signals", "signals_and_last_fill", "last_fill"])
+    total = serializers.FloatField()
+    allocated_capital = serializers.FloatField()
+    drawdown_ratio = serializers.FloatField()
+    executions = serializers.IntegerField()
+    gate_coverage = serializers.FloatField(help_text="Share of executions whose strategy version has a passing gate report.")
+    by_strategy = StrategyPnlSerializer(many=True)
+
+
+class RollingPnlApi(APIView):
+    OutputSerializer = RollingPnlSerializer
+
+    @extend_schema(responses=OutputSerializer, summary="Rolling 24 h PnL per strategy and in total, with gate coverage")
+    def get(self, request: Request) -> Response:
+        from trading.pnl import pnl_rolling_daily
+
+        return Response(self.OutputSerializer(pnl_rolling_daily().as_dict()).data)

@@ -59,7 +59,31 @@ def test_a_lane_change_to_the_current_lane_writes_nothing_and_bad_causes_are_ref
     assert not LaneChange.objects.exists()
 
 
+def _populate_every_evidence_source(strategy) -> None:
+    """Real rows in each source an evidence package reads: an ingest window, an alert, an execution, a run."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from research.services import gate_policy_ensure_active, research_run_execute
+    from trading.models import Execution
+    from trading.services import alert_open, signals_ingest
+
+    now = timezone.now()
+    signals_ingest(source="ta", account="paper", shard=0)
+    alert_open(key="evidence-test", reason="cursor_ahead_of_stream", severity="critical", payload={})
+    Execution.objects.create(
+        client_order_id="evidence-1", account="paper", symbol="AAPL", side="buy", expected_adapter="lean",
+        actual_adapter="simulated", fallback_reason="lean_http_503", fallback_count=1, route_tag="backfill",
+        quantity=1, filled_quantity=1, avg_fill_price=100, status="filled", filled_at=now,
+    )
+    research_run_execute(strategy_id=strategy.pk, window_start=now - timedelta(minutes=15), window_end=now,
+                         source_table=settings.RESEARCH_SOURCE_TABLE, policy=gate_policy_ensure_active())
+
+
 def test_the_evidence_package_carries_every_section_and_records_missing_sources(make_strategy):
+    _populate_every_evidence_source(make_strategy(name="paper-one", lane="paper"))
     make_strategy(lane="live")
     result = _halt(pnl_total=-9_000.0)
     package = EvidencePackage.objects.get(pk=result.halt.evidence_id)
@@ -72,14 +96,16 @@ def test_the_evidence_package_carries_every_section_and_records_missing_sources(
     assert "torghut_kill_switch_state" in content["metric_snapshot"]["metrics"]
     assert content["cancel_results"] == json.loads(json.dumps(result.halt.cancel_results)) and content["cancel_results"]
     assert [c["to_lane"] for c in content["lane_changes"]] == ["shadow"]
-    assert [s["lane"] for s in content["strategies"]] == ["shadow"]
+    assert sorted(s["lane"] for s in content["strategies"]) == ["paper", "shadow"]
     assert content["kill_switch"]["state"] == "halted"
     assert content["kill_switch_transitions"][0]["to_state"] == "halted"
     assert len(content["config_hash"]) == 64
-    # Whatever could not be gathered is named, never silently empty.
-    for name, section in (("ingest_windows", "ingest_windows"), ("executions", "executions"), ("open_alerts", "open_alerts"), ("gate_reports", "gate_reports")):
-        assert content[section] or name in content["missing_sources"], name
-    assert sorted(content["missing_sources"]) == package.missing_sources
+    # Every source answered with the rows arranged above; nothing is missing.
+    for section in ("ingest_windows", "executions", "open_alerts", "gate_reports"):
+        assert content[section], section
+    assert content["executions"][0]["fallback_reason"] == "lean_http_503"
+    assert content["gate_reports"][0]["gate_report_trace_id"]
+    assert not content["missing_sources"] and not package.missing_sources
 
 
 def test_cancel_results_are_recorded_even_when_cancelling_fails():

@@ -52,6 +52,16 @@ def run_database():
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def _wait_for_accepted_signals(database_url: str, timeout: float = 60.0) -> int:
+    deadline = time.monotonic() + timeout
+    accepted = 0
+    while time.monotonic() < deadline and not accepted:
+        with psycopg.connect(database_url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+            accepted = conn.execute("SELECT coalesce(sum(rows_accepted), 0) FROM trading_ingestwindow").fetchone()[0]
+        time.sleep(1)
+    return accepted
+
+
 def test_make_run_starts_every_process_and_ctrl_c_stops_them(run_database, tmp_path):
     web_port, flower_port = _free_port(), _free_port()
     env = {
@@ -62,7 +72,8 @@ def test_make_run_starts_every_process_and_ctrl_c_stops_them(run_database, tmp_p
         "REDIS_URL": re.sub(r"/\d+$", "/13", settings.REDIS_URL),
         "CELERY_BROKER_URL": "", "CELERY_RESULT_BACKEND": "",
         "CLICKHOUSE_URL": re.sub(r"/[^/]*$", "/torghut_runcheck", settings.CLICKHOUSE_URL),
-        "WEB_PORT": str(web_port), "FLOWER_PORT": str(flower_port),
+        "WEB_PORT": str(web_port), "FLOWER_PORT": str(flower_port), "SIMULATOR_PORT": str(_free_port()),
+        "TRADING_VENUE_LEAN_PORT": str(_free_port()), "TRADING_VENUE_ALPACA_PORT": str(_free_port()),
         "FLOWER_BASIC_AUTH": "ops:ops-secret",
         "DEV_SUPERUSER": "runadmin:run-admin-pass",
         "TORGHUT_VAR_DIR": str(tmp_path),
@@ -87,11 +98,14 @@ def test_make_run_starts_every_process_and_ctrl_c_stops_them(run_database, tmp_p
         else:
             pytest.fail(f"URLs did not all answer: {seen}\n{log_path.read_text()[-3000:]}")
         assert _status(flower) == 401, "Flower must require basic auth"
+        accepted = _wait_for_accepted_signals(run_database)
+        assert accepted > 0, "the simulator's signals should reach ingest through beat and the worker"
         output = log_path.read_text()
         for url in (f"{base}/admin/", f"{base}/metrics", f"{base}/readyz", flower):
             assert url in output
         assert "created development superuser  user: runadmin  password: run-admin-pass" in output
-        for name in ("web.1", "worker.1", "beat.1", "flower.1"):
+        assert "created paper strategies: bollinger_reversion, macd_rsi" in output
+        for name in ("web.1", "worker.1", "beat.1", "flower.1", "simulator.1", "venues.1"):
             assert f"{name} started" in output
     finally:
         os.killpg(proc.pid, signal.SIGINT)

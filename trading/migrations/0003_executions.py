@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trading', '0001_strategy'),
+        ('trading', '0002_signals'),
     ]
 
     operations = [

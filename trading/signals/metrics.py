@@ -11,7 +11,7 @@ _STATUS_VALUE = {"ok": 1.0, "static": 1.0, "degraded": 0.5, "unavailable": 0.0}
 
 def continuity_metrics() -> Iterable[GaugeMetricFamily]:
     from trading.models import Alert, IngestCursor, IngestWindow, UniverseSnapshot
-    from trading.signals.continuity import ALERT_PREFIX
+    from trading.signals.continuity import ALERT_PREFIX, market_session_open
 
     streak = GaugeMetricFamily("torghut_signal_reason_streak", "Consecutive ingest polls with the current reason.",
                                labels=["source", "account", "shard", "reason"])
@@ -27,6 +27,10 @@ def continuity_metrics() -> Iterable[GaugeMetricFamily]:
             lag.add_metric(labels, float(window))
     yield streak
     yield lag
+
+    session = GaugeMetricFamily("torghut_market_session_open", "1 while the NYSE regular session is open (America/New_York).")
+    session.add_metric([], 1.0 if market_session_open() else 0.0)
+    yield session
 
     active = GaugeMetricFamily("torghut_signal_continuity_alert_active", "Open signal continuity alerts.")
     active.add_metric([], float(Alert.objects.filter(closed_at__isnull=True, key__startswith=ALERT_PREFIX + ":").count()))

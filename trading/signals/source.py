@@ -290,3 +290,19 @@ def probe_forget() -> None:
         _redis().delete(_probe_key())
     except redis.RedisError:
         pass
+
+
+def latest_prices(*, symbols: list[str], since: datetime) -> dict[str, float]:
+    """The newest `vwap_w5m` per symbol among rows stamped after `since` (marks positions to market)."""
+    if not symbols:
+        return {}
+    shape = table_shape()
+    q = clickhouse.quote_identifier
+    sym, ts, _ = (q(c) for c in _key_columns())
+    rows = clickhouse.query(
+        "signals_latest_prices",
+        f"SELECT {sym}, argMax(vwap_w5m, {ts}) FROM {q(shape.table)} "
+        f"WHERE {sym} IN %(symbols)s AND {ts} >= %(since)s GROUP BY {sym}",
+        {"symbols": tuple(symbols), "since": time_literal(since, shape.time_precision)},
+    )
+    return {symbol: float(price) for symbol, price in rows if price == price and price > 0}
