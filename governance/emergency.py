@@ -132,8 +132,8 @@ def emergency_inputs_collect(*, fallback_window_seconds: int | None = None) -> E
 
 
 def _number(name: str, value: float | None, *, finite: bool = False) -> float | None:
-    # NaN compares false with every limit, so it would read as "ok": an input that is not a number is unreadable.
-    if value is not None and (math.isnan(value) or (finite and math.isinf(value))):
+    # NaN and -inf pass every "over the limit" comparison as "ok": such an input is unreadable, not healthy.
+    if value is not None and (math.isnan(value) or value == -math.inf or (finite and math.isinf(value))):
         raise ValueError(f"{name} is not a {'finite ' if finite else ''}number: {value}")
     return value
 
