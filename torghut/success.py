@@ -67,6 +67,13 @@ def live_promotions_unapproved() -> tuple[int, int]:
     return len(moves), len(moves) - approved
 
 
+def _epoch_of(field: str):
+    from django.db.models import F, FloatField
+    from django.db.models.expressions import Func
+
+    return Func(F(field), function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=FloatField())
+
+
 def success_report(*, source: str, account: str, start: datetime, end: datetime) -> SuccessReport:
     """Measure the success criterion over [start, end) for one ingest source and trading account."""
     from trading.models import Decision, IngestWindow
@@ -89,13 +96,6 @@ def success_report(*, source: str, account: str, start: datetime, end: datetime)
         throughput_share=with_signals / buckets, orders=orders, orders_with_provenance=covered,
         provenance_share=covered / orders if orders else 0.0, live_promotions=live, live_promotions_unapproved=unapproved,
     )
-
-
-def _epoch_of(field: str):
-    from django.db.models import F, FloatField
-    from django.db.models.expressions import Func
-
-    return Func(F(field), function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=FloatField())
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.faults.services import ROOT, PrivateClickHouse, PrivatePostgres, PrivateRedis, wait_until
+from tests.faults.services import ROOT, PrivateClickHouse, PrivatePostgres, PrivateRedis
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ data removed) by the test that started it. The shared services on 5432/6379/9000
 from __future__ import annotations
 
 import glob
-import os
 import shutil
 import signal
 import socket
@@ -74,11 +73,11 @@ class _Process:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
-    def log_tail(self, chars: int = 3000) -> str:
+    def _await(self, check: Callable[[], bool], *, timeout: float, what: str) -> None:
         try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+            wait_until(check, timeout=timeout, what=what, interval=0.2)
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; log:\n{self.log_path.read_text(errors='replace')[-3000:]}") from None
 
 
 class PrivateRedis(_Process):
@@ -101,16 +100,11 @@ class PrivateRedis(_Process):
             "--maxmemory-policy", "noeviction", "--protected-mode", "yes",
         ])
         client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
-        wait_until(lambda: client.ping(), timeout=timeout, what=f"private redis on {self.port}")
+        self._await(lambda: client.ping(), timeout=timeout, what=f"private redis on {self.port}")
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         self._kill(sig, timeout=20)
-
-    def restart(self, *, down_seconds: float = 0.0) -> None:
-        self.stop()
-        time.sleep(down_seconds)
-        self.start()
 
     def destroy(self) -> None:
         self.stop(signal.SIGKILL)
@@ -138,7 +132,7 @@ class PrivateClickHouse(_Process):
             f"--tcp_port={self.tcp_port}", f"--http_port={self.http_port}", f"--interserver_http_port={self.interserver_port}",
             "--listen_host=127.0.0.1", f"--logger.log={d}/log/server.log", f"--logger.errorlog={d}/log/err.log",
         ])
-        wait_until(self.ping, timeout=timeout, what=f"private clickhouse on {self.tcp_port}", interval=0.25)
+        self._await(self.ping, timeout=timeout, what=f"private clickhouse on {self.tcp_port}")
         return self
 
     def ping(self) -> bool:
@@ -194,8 +188,11 @@ class PrivatePostgres:
 
     def start(self, timeout: float = 60.0) -> PrivatePostgres:
         options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.socket_dir} -c fsync=on"
-        self._as_postgres(_pg_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_path), "-o", options,
-                          "-w", "-t", str(int(timeout)), "start", timeout=timeout + 10)
+        try:
+            self._as_postgres(_pg_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_path), "-o", options,
+                              "-w", "-t", str(int(timeout)), "start", timeout=timeout + 10)
+        except subprocess.CalledProcessError as exc:
+            raise RuntimeError(f"pg_ctl start failed: {exc.stderr}\n{self.log_tail()}") from None
         return self
 
     def stop(self, mode: str = "fast") -> None:
@@ -231,8 +228,3 @@ class PrivatePostgres:
             pass
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
-
-def kill_process_group(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-    """Signal a child started with start_new_session=True and all of its children."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
