@@ -153,3 +153,5 @@ class EvidencePackageAdmin(_ReadOnlyAdmin):
 class DrillRunAdmin(_ReadOnlyAdmin):
     list_display = ("started_at", "trigger", "passed", "time_to_halt_seconds", "time_to_cancel_seconds", "evidence", "error")
     list_filter = ("trigger", "passed")
+
+from governance import admin_promotion  # noqa: E402,F401  promotion admin lives in its own module

@@ -190,3 +190,5 @@ class DrillRun(models.Model):
 
     def __str__(self) -> str:
         return f"drill {self.trigger} {self.started_at:%Y-%m-%d %H:%M:%S} {'passed' if self.passed else 'failed'}"
+
+from governance.models_promotion import *  # noqa: E402,F401,F403  promotion models live in their own module

@@ -140,3 +140,6 @@ def evidence_chain_verify() -> list[str]:
             problems.append(f"package {package.pk}: embedded previous_sha256 differs from the stored one")
         previous = package.sha256
     return problems
+
+# Promotion reads (lane history, ramps) live in their own module; these are the ones other apps call.
+from governance.promotion_selectors import capital_ramps_status, lane_history_at, strategy_capital_multiplier  # noqa: E402,F401

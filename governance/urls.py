@@ -1,7 +1,7 @@
 """Routes of the governance API."""
 from django.urls import path
 
-from governance import api
+from governance import api, api_promotion
 
 urlpatterns = [
     path("kill-switch", api.KillSwitchApi.as_view(), name="governance-kill-switch"),
@@ -11,4 +11,11 @@ urlpatterns = [
     path("evidence/<int:package_id>", api.EvidenceDetailApi.as_view(), name="governance-evidence-detail"),
     path("evidence/<int:package_id>/download", api.EvidenceDownloadApi.as_view(), name="governance-evidence-download"),
     path("drills", api.DrillRunListApi.as_view(), name="governance-drill-list"),
+    path("promotion-requests", api_promotion.PromotionRequestListApi.as_view(), name="governance-promotion-list"),
+    path("promotion-requests/create", api_promotion.PromotionRequestCreateApi.as_view(), name="governance-promotion-create"),
+    path("promotion-requests/<int:request_id>", api_promotion.PromotionRequestDetailApi.as_view(), name="governance-promotion-detail"),
+    path("promotion-requests/<int:request_id>/approve", api_promotion.PromotionRequestApproveApi.as_view(), name="governance-promotion-approve"),
+    path("promotion-requests/<int:request_id>/reject", api_promotion.PromotionRequestRejectApi.as_view(), name="governance-promotion-reject"),
+    path("lane-history", api_promotion.LaneHistoryApi.as_view(), name="governance-lane-history"),
+    path("capital-ramps", api_promotion.CapitalRampStatusApi.as_view(), name="governance-capital-ramps"),
 ]

@@ -13,6 +13,7 @@ Each bar is stamped at 21:00 UTC of its date (the New York close in winter), seq
 from __future__ import annotations
 
 import csv
+import gzip
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,12 +45,21 @@ def _data_dir() -> Path:
     return Path(bokeh_sampledata.package_dir())
 
 
+def shipped_rows(symbol: str) -> list[dict[str, str]]:
+    """The symbol's rows: newer releases ship one `stocks.csv.gz` with a Ticker column, older ones a CSV per symbol."""
+    combined = _data_dir() / "stocks.csv.gz"
+    if combined.exists():
+        with gzip.open(combined, "rt", newline="") as handle:
+            return [row for row in csv.DictReader(handle) if row["Ticker"] == symbol]
+    with open(_data_dir() / f"{symbol}.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def daily_bars(symbol: str) -> DailyBars:
     """Read one symbol's CSV from the installed package, oldest bar first."""
     if symbol not in SYMBOLS:
         raise ValueError(f"no shipped prices for {symbol!r}; available: {', '.join(SYMBOLS)}")
-    with open(_data_dir() / f"{symbol}.csv", newline="") as handle:
-        rows = sorted(csv.DictReader(handle), key=lambda row: row["Date"])
+    rows = sorted(shipped_rows(symbol), key=lambda row: row["Date"])
     column = lambda name: np.array([float(row[name]) for row in rows])  # noqa: E731
     return DailyBars(symbol=symbol, dates=[row["Date"] for row in rows], open=column("Open"), high=column("High"),
                      low=column("Low"), close=column("Close"), adj_close=column("Adj Close"))

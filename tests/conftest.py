@@ -171,6 +171,42 @@ class AlertReceiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+class JangarServer:
+    """A local jangar symbol service on 127.0.0.1: `GET /api/torghut/symbols`; down (503) until given symbols."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        jangar = self
+        self.symbols: list[str] | None = None
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                symbols = jangar.symbols
+                body = json.dumps({"symbols": symbols}).encode() if symbols is not None else b"{}"
+                self.send_response(200 if symbols is not None else 503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/torghut/symbols"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="session")
+def jangar_server() -> Iterator[JangarServer]:
+    server = JangarServer()
+    yield server
+    server.server.shutdown()
+
+
 @pytest.fixture(scope="session")
 def alert_receiver() -> Iterator[AlertReceiver]:
     receiver = AlertReceiver()
@@ -178,7 +214,60 @@ def alert_receiver() -> Iterator[AlertReceiver]:
     receiver.server.shutdown()
 
 
+# The suite worker's universe comes from `jangar_server` (down unless a test gives it symbols) with a
+# short cache, so a test can take the universe away and see the loop fail closed within seconds.
+SUITE_WORKER_ENV = {
+    "TRADING_UNIVERSE_CACHE_SECONDS": "2",
+    "TRADING_UNIVERSE_STALE_MAX_SECONDS": "4",
+    "JANGAR_RETRY_SECONDS": "1",
+}
+
+
 @pytest.fixture(scope="session")
-def celery_worker(start_worker, alert_receiver) -> WorkerProcess:
-    """One shared worker consuming every queue; it delivers Alertmanager notifications to `alert_receiver`."""
-    return start_worker(name="suite-worker", ALERTMANAGER_URL=alert_receiver.url)
+def celery_worker(start_worker, alert_receiver, jangar_server) -> WorkerProcess:
+    """One shared worker consuming every queue; Alertmanager goes to `alert_receiver`, jangar to `jangar_server`."""
+    return start_worker(name="suite-worker", ALERTMANAGER_URL=alert_receiver.url, JANGAR_SYMBOLS_URL=jangar_server.url, **SUITE_WORKER_ENV)
+
+
+class BeatProcess:
+    """A real `celery beat` subprocess on the suite's broker, with its own schedule file."""
+
+    def __init__(self, *, env: dict[str, str], schedule_path: Path) -> None:
+        log_dir = ROOT / "var" / "test-logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / "beat.log"
+        self._log = open(self.log_path, "w")
+        cmd = [sys.executable, "-m", "celery", "-A", "torghut", "beat", "--loglevel", "INFO", "--schedule", str(schedule_path)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+@pytest.fixture
+def start_beat(django_db_blocker, tmp_path, redis_client):
+    """Factory: start a beat with fast intervals (env overrides); stopped at the end of the test."""
+    from django.db import connection
+
+    from torghut.beat import LOCK_KEY
+
+    started: list[BeatProcess] = []
+
+    def _start(**env_overrides: str) -> BeatProcess:
+        with django_db_blocker.unblock():
+            database_name = connection.settings_dict["NAME"]
+        beat = BeatProcess(env=worker_env(database_name=database_name, **env_overrides), schedule_path=tmp_path / "beat-schedule")
+        started.append(beat)
+        return beat
+
+    yield _start
+    for beat in started:
+        beat.stop()
+    redis_client.delete(LOCK_KEY)

@@ -7,10 +7,19 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 
-def _strategies() -> list:
+def _strategies() -> list[dict]:
+    """Strategies with their lane and, for live ones, the capital-ramp step they trade at."""
+    from governance.selectors import capital_ramps_status
     from trading.models import Strategy
 
-    return list(Strategy.objects.order_by("lane", "name", "version"))
+    ramps = {ramp["strategy_id"]: ramp for ramp in capital_ramps_status()}
+    rows = []
+    for strategy in Strategy.objects.order_by("lane", "name", "version"):
+        ramp = ramps.get(strategy.pk)
+        rows.append({"name": strategy.name, "version": strategy.version, "kind": strategy.kind, "lane": strategy.lane,
+                     "capital_fraction": strategy.capital_fraction, "enabled": strategy.enabled,
+                     "ramp": f"step {ramp['step'] + 1}/{len(ramp['schedule'])}: {ramp['fraction']:.0%}" if ramp else ""})
+    return rows
 
 
 def _dead_letters() -> list:

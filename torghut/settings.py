@@ -300,3 +300,12 @@ GOVERNANCE_EMERGENCY_STOP_INTERVAL = env_float(
 GOVERNANCE_RESUME_REQUIRES_OTHER_USER = env_bool(
     "GOVERNANCE_RESUME_REQUIRES_OTHER_USER", False, "Refuse a kill-switch resume by the user who engaged it (four eyes)."
 )
+GOVERNANCE_LIVE_APPROVALS_REQUIRED = env_int(
+    "GOVERNANCE_LIVE_APPROVALS_REQUIRED", 1, "Approvals by distinct approvers (none the requester) a move to live needs."
+)
+GOVERNANCE_PROMOTION_REQUEST_TTL_HOURS = env_float(
+    "GOVERNANCE_PROMOTION_REQUEST_TTL_HOURS", 72.0, "Hours a promotion request stays open before it expires unapproved."
+)
+GOVERNANCE_CAPITAL_RAMP_INTERVAL = env_float(
+    "GOVERNANCE_CAPITAL_RAMP_INTERVAL", 900.0, "Seconds between capital-ramp checks (beat); each NYSE session is evaluated once, after its close."
+)

@@ -44,7 +44,13 @@ def _signal_from_json(data: dict) -> Signal:
 def _quantity(*, strategy: Strategy, price: float) -> int:
     notional = float(strategy.parameters.get("order_notional", settings.TRADING_ORDER_NOTIONAL))
     if strategy.capital_fraction > 0:
-        notional = min(notional, settings.TRADING_ACCOUNT_CAPITAL * float(strategy.capital_fraction))
+        capital = settings.TRADING_ACCOUNT_CAPITAL * float(strategy.capital_fraction)
+        if strategy.lane == "live":
+            # A live strategy may use only the share of its capital that its ramp step allows.
+            from governance.selectors import strategy_capital_multiplier
+
+            capital *= strategy_capital_multiplier(strategy_id=strategy.pk)
+        notional = min(notional, capital)
     return int(notional // price)
 
 

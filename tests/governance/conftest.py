@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from governance.emergency import EmergencyInputs
+from tests.factories import strategy_live_create
 
 
 def _operator(django_user_model, username: str):
@@ -28,6 +29,9 @@ def make_strategy():
     from trading.models import Strategy
 
     def _make(*, name: str = "macd", version: str = "1", lane: str = "live") -> Strategy:
+        if lane == "live":
+            # Postgres lets a strategy become live only through an applied, approved promotion request.
+            return strategy_live_create(name=name, version=version)
         return Strategy.objects.create(name=name, version=version, kind="macd_rsi", lane=lane)
 
     return _make

@@ -31,7 +31,7 @@ def test_a_halt_demotes_every_live_strategy_to_shadow_with_rollback_ledger_rows(
         assert strategy.lane == "shadow"
     paper.refresh_from_db()
     assert paper.lane == "paper"
-    rows = LaneChange.objects.order_by("strategy__name")
+    rows = LaneChange.objects.filter(cause="rollback").order_by("strategy__name")
     assert [(r.strategy.name, r.version, r.from_lane, r.to_lane, r.cause, r.actor) for r in rows] == [
         ("a", "1", "live", "shadow", "rollback", "emergency_stop"),
         ("b", "2", "live", "shadow", "rollback", "emergency_stop"),
@@ -41,7 +41,7 @@ def test_a_halt_demotes_every_live_strategy_to_shadow_with_rollback_ledger_rows(
 
 def test_the_lane_ledger_refuses_update_and_delete(make_strategy):
     strategy = make_strategy(lane="shadow")
-    strategy_lane_change(strategy_id=strategy.pk, to_lane="live", cause="request", actor="approver")
+    strategy_lane_change(strategy_id=strategy.pk, to_lane="paper", cause="request", actor="approver")
     for statement in ("UPDATE governance_lanechange SET actor = 'someone else'", "DELETE FROM governance_lanechange"):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             with connection.cursor() as cursor:

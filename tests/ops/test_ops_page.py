@@ -12,7 +12,10 @@ pytestmark = pytest.mark.django_db
 
 def arrange_loop_state(admin_user) -> None:
     """Rows for every section: a strategy, an execution with a fallback, an alert, a dead letter, a halt."""
+    from tests.factories import strategy_live_create
+
     Strategy.objects.create(name="macd", version="3", kind="macd_rsi", lane="paper", capital_fraction="0.1")
+    strategy_live_create(name="bollinger", version="2", kind="bollinger_reversion", capital_fraction="0.2")
     Execution.objects.create(
         client_order_id="ops-page-1", account="paper", symbol="NVDA", side="buy", expected_adapter="lean",
         actual_adapter="alpaca", fallback_reason="lean_http_503", fallback_count=1, route_tag="backfill",
@@ -38,6 +41,7 @@ def test_the_page_shows_continuity_alerts_kill_switch_lanes_executions_and_dead_
     arrange_loop_state(admin_user)
     page = admin_client.get("/ops/").content.decode()
     for text in ("Signal continuity", "cursor_ahead_of_stream", "ops page check", "halted", "macd@3", "paper",
+                 "bollinger@2", "step 1/4: 10%",
                  "lean_http_503", "alpaca", "research.persist_run", "ops-page-letter"):
         assert text in page, text
 

@@ -43,6 +43,11 @@ def make_strategy(db):
     from trading.models import Strategy
 
     def _make(name: str = "macd", *, kind: str = "macd_rsi", lane: str = "paper", version: str = "1", **params) -> Strategy:
+        if lane == "live":
+            # Postgres lets a strategy become live only through an applied, approved promotion request.
+            from tests.factories import strategy_live_create
+
+            return strategy_live_create(name=name, version=version, kind=kind, parameters=params)
         return Strategy.objects.create(name=name, version=version, kind=kind, lane=lane, parameters=params)
 
     return _make

@@ -1,7 +1,6 @@
 """The real-price loader on the data shipped in bokeh-sampledata, and `manage.py research_run` on it."""
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, datetime
 
@@ -10,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from research.models import ResearchRun
-from research.prices import _data_dir, daily_bars, ema, indicators, rolling_mean_std, rsi
+from research.prices import daily_bars, shipped_rows, ema, indicators, rolling_mean_std, rsi
 from research.simulation import window_columns
 from trading.signals.types import INDICATORS
 
@@ -26,8 +25,7 @@ def test_indicator_helpers_match_their_definitions_on_small_inputs():
 def test_the_shipped_ibm_bars_load_as_signal_rows_with_consistent_indicators(signal_table):
     out = io.StringIO()
     call_command("research_load_prices", "--table", signal_table, "--symbols", "IBM", stdout=out)
-    with open(_data_dir() / "IBM.csv", newline="") as handle:
-        shipped = list(csv.DictReader(handle))
+    shipped = shipped_rows("IBM")
     assert f"IBM: {len(shipped)} daily bars loaded into {signal_table}" in out.getvalue()
 
     cols = window_columns(table=signal_table, start=datetime(1990, 1, 1, tzinfo=UTC), end=datetime(2030, 1, 1, tzinfo=UTC),

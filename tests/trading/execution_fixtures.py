@@ -28,6 +28,11 @@ def macd_cross_down(symbol: str = "AAPL", *, start: int = 0, price: float = 100.
 
 
 def make_strategy(*, name: str = "macd", kind: str = "macd_rsi", lane: str = "paper", **parameters) -> Strategy:
+    if lane == "live":
+        # Postgres refuses a live strategy without an applied approval: go through the real promotion path.
+        from tests.factories import strategy_live_create
+
+        return strategy_live_create(name=name, version="1", kind=kind, capital_fraction="0.1", parameters=parameters)
     return Strategy.objects.create(name=name, version="1", kind=kind, lane=lane, capital_fraction="0.1", parameters=parameters)
 
 
