@@ -47,8 +47,8 @@ def live_promotions_unapproved() -> tuple[int, int]:
     """(live promotions, those without evidence and approval), over the whole lane ledger.
 
     A move to `live` counts as approved only when an applied promotion request points at its ledger
-    row, cites research runs and carries at least the approvals it required. Without the promotion
-    models (governance's promotion app not installed) every live move counts as unapproved.
+    row, its checkpoint evidence at approval passed, and it carries at least the approvals it required
+    from people other than its requester. Without governance's promotion models every live move counts.
     """
     from governance.models import LaneChange
 
@@ -56,15 +56,17 @@ def live_promotions_unapproved() -> tuple[int, int]:
     if not moves:
         return 0, 0
     try:
-        from governance.models_promotion import PromotionRequest
+        from governance.models import PromotionRequest
     except ImportError:
         return len(moves), len(moves)
-    approved = 0
-    for request in PromotionRequest.objects.filter(lane_change_id__in=moves, status="applied").prefetch_related("approvals"):
-        approvals = sum(1 for a in request.approvals.all() if a.decision == "approve")
-        if request.research_run_ids and approvals >= request.approvals_required:
-            approved += 1
-    return len(moves), len(moves) - approved
+    approved = set()
+    requests = PromotionRequest.objects.filter(lane_change_id__in=moves, status="applied").prefetch_related("approvals__approver")
+    for request in requests:
+        approvals = sum(1 for a in request.approvals.all() if a.decision == "approve" and a.approver.get_username() != request.requester)
+        evidence = (request.checkpoint_at_approval or {}).get("passed") is True
+        if evidence and approvals >= request.approvals_required:
+            approved.add(request.lane_change_id)
+    return len(moves), len(moves) - len(approved)
 
 
 def _epoch_of(field: str):

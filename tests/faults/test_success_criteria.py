@@ -22,7 +22,10 @@ def test_a_compressed_four_hour_healthy_run_meets_the_success_criterion(capsys):
 
 
 def test_a_gap_in_the_stream_a_missing_execution_and_an_unapproved_live_move_each_fail_it():
-    from governance.services import strategy_lane_change
+    from django.utils import timezone
+
+    from governance.models import LaneChange
+    from tests.factories import strategy_live_create
     from torghut.success import success_report, success_run
     from trading.models import Decision, Execution, IngestWindow, Strategy
 
@@ -39,9 +42,16 @@ def test_a_gap_in_the_stream_a_missing_execution_and_an_unapproved_live_move_eac
     Execution.objects.filter(decision=decision).delete()
     assert success_report(source=run.source, account=run.account, start=run.start, end=run.end).provenance_share < 1.0
 
-    strategy = Strategy.objects.create(name="unapproved", version="1", kind="macd_rsi", lane="shadow")
-    strategy_lane_change(strategy_id=strategy.pk, to_lane="live", cause="request", actor="someone")
+    # A promotion through an applied, approved request with passed checkpoint evidence counts as approved ...
+    strategy_live_create(name="approved")
     report = success_report(source=run.source, account=run.account, start=run.start, end=run.end)
-    assert (report.live_promotions, report.live_promotions_unapproved) == (1, 1) and not report.met
+    assert (report.live_promotions, report.live_promotions_unapproved) == (1, 0)
+    # ... a live move in the ledger with no such request does not (Postgres keeps the strategy row out
+    # of `live` without one, so only the ledger can show it).
+    other = Strategy.objects.create(name="unapproved", version="1", kind="macd_rsi", lane="shadow")
+    LaneChange.objects.create(strategy=other, version="1", from_lane="shadow", to_lane="live", at=timezone.now(), cause="request",
+                              actor="someone")
+    report = success_report(source=run.source, account=run.account, start=run.start, end=run.end)
+    assert (report.live_promotions, report.live_promotions_unapproved) == (2, 1) and not report.met
     with pytest.raises(CommandError):
         call_command("success_criteria", "--hours", "0.25", "--step", "60", "--tick", "5", "--symbols", "4")
