@@ -3,7 +3,7 @@
 Loads N rows (default 1,000,000; BENCH_INGEST_ROWS) into a bench copy of the signal table, then for
 500-row and 50k-row batches (the small batch over the first BENCH_SMALL_BATCH_ROWS rows) times (a) paging through every row with the same tuple-ordered query and
 the same numpy columnar driver read, and nothing else, and (b) the full ingest path (`signals_ingest`: fetch, validate, classify, hand-off,
-cursor and IngestWindow commit). Prints rows/s for both and ingest/raw. Targets at the large batch:
+cursor and IngestWindow commit). The hand-off runs one shadow strategy of each kind over every row. Prints rows/s for both and ingest/raw. Targets at the large batch:
 ratio >= 0.5 and >= 200k signals/s per process.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
 from torghut import clickhouse  # noqa: E402
-from trading.models import IngestCursor, IngestWindow  # noqa: E402
+from trading.models import Decision, IngestCursor, IngestWindow, SignalMemory, Strategy  # noqa: E402
 from trading.signals import source as signal_source  # noqa: E402
 from trading.signals.ingest import signals_ingest  # noqa: E402
 from trading.signals.types import INDICATORS  # noqa: E402
@@ -74,9 +74,15 @@ def raw_fetch(batch: int, cap: int, now: datetime) -> tuple[int, float]:
     return total, time.perf_counter() - started
 
 
-def ingest(batch: int, cap: int, now: datetime) -> tuple[int, float]:
+def _clear(account: str) -> None:
     IngestWindow.objects.filter(source=SOURCE).delete()
     IngestCursor.objects.filter(source=SOURCE).delete()
+    SignalMemory.objects.filter(account=account).delete()
+    Decision.objects.filter(account=account).delete()
+
+
+def ingest(batch: int, cap: int, now: datetime) -> tuple[int, float]:
+    _clear(f"b{batch}")
     total = 0
     started = time.perf_counter()
     while total < cap:
@@ -85,8 +91,7 @@ def ingest(batch: int, cap: int, now: datetime) -> tuple[int, float]:
             break
         total += window.rows_accepted
     elapsed = time.perf_counter() - started
-    IngestWindow.objects.filter(source=SOURCE).delete()
-    IngestCursor.objects.filter(source=SOURCE).delete()
+    _clear(f"b{batch}")
     return total, elapsed
 
 
@@ -102,6 +107,9 @@ def main() -> None:
         signal_source.forget_table_shape()
         signal_source.probe_forget()
         load(now)
+        # Every strategy kind evaluates every row of the hand-off; shadow lane, so no order leaves.
+        strategies = [Strategy.objects.create(name=f"bench-{kind}", version="1", kind=kind, lane="shadow", parameters={})
+                      for kind in ("macd_rsi", "bollinger_reversion")]
         print(f"loaded {ROWS:,} rows into {clickhouse.target().database}.{TABLE} in {time.perf_counter() - started:.1f}s")
         print(f"{'batch':>8} {'rows':>10} {'raw rows/s':>14} {'ingest rows/s':>14} {'ingest/raw':>11}")
         large_ratio = large_rate = 0.0
@@ -121,6 +129,8 @@ def main() -> None:
                    target=">= 0.5x and >= 200k rows/s" if large else "(informational)",
                    ok=(ing_rate / raw_rate >= 0.5 and ing_rate >= 200_000) if large else True)
         clickhouse.execute("bench_drop", f"DROP TABLE IF EXISTS {TABLE}")
+        for strategy in strategies:
+            strategy.delete()
         signal_source.probe_forget()
     verdict = "meets" if large_ratio >= 0.5 and large_rate >= 200_000 else "MISSES"
     print(f"ingest at 50,000-row batches: {large_rate:,.0f} rows/s, {large_ratio:.2f}x raw fetch "

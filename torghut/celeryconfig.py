@@ -25,6 +25,9 @@ task_send_sent_event = True
 worker_send_task_events = True
 worker_hijack_root_logger = False
 broker_connection_retry_on_startup = True
+# Read by Celery's Django fixup (this exact name): reuse a worker's Postgres connection instead of
+# reconnecting around every task; torghut.celery still drops a broken or expired one per task.
+CELERY_DB_REUSE_MAX = settings.CELERY_DB_REUSE_MAX
 # Unacked messages return to the queue after this; it must outlast any retry countdown.
 broker_transport_options = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
 result_backend_transport_options = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}

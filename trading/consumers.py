@@ -23,7 +23,8 @@ class ConsumeResult:
 
 
 def signals_consume(*, signals: Sequence[Signal], account: str) -> ConsumeResult:
-    """Create decisions for accepted signals; paper and live decisions are sent to the order queue after commit."""
+    """Create decisions for accepted signals (a list of `Signal` or a columnar `SignalBatch`); paper and
+    live decisions are sent to the order queue after commit."""
     from trading.decisions import decisions_from_signals
     from trading.execution_tasks import submit_decision
     from trading.models.execution import DecisionStatus

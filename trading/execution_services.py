@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from trading.adapters import ADAPTER_NAMES, adapter_get
@@ -40,7 +44,13 @@ def decision_submit(*, decision_id: int) -> Execution | None:
     killed mid-flight) finds it already submitted and sends nothing: reconciliation settles it.
     """
     with transaction.atomic():
-        decision = Decision.objects.select_for_update(of=("self",)).select_related("strategy").get(pk=decision_id)
+        # One account's checks run one at a time, so two workers cannot both pass the rate and position
+        # limits: the account lock is taken in the same round trip as the decision's row lock.
+        decision = (
+            Decision.objects.select_for_update(of=("self",)).select_related("strategy")
+            .annotate(account_lock=RawSQL("pg_advisory_xact_lock(hashtext('torghut-orders:' || trading_decision.account))", (), output_field=TextField()))
+            .get(pk=decision_id)
+        )
         if decision.status != DecisionStatus.PLANNED:
             return None
         if (timezone.now() - decision.decided_at).total_seconds() > settings.TRADING_DECISION_TTL_SECONDS:
@@ -49,9 +59,6 @@ def decision_submit(*, decision_id: int) -> Execution | None:
             decision.save(update_fields=["status", "reject_reason", "updated_at"])
             EXECUTION_ERRORS.labels(category="decision_stale").inc()
             return None
-        # One account's checks run one at a time, so two workers cannot both pass the rate and position limits.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"torghut-orders:{decision.account}"])
         reason = risk_check(decision=decision)
         if reason:
             decision.status, decision.reject_reason = DecisionStatus.REJECTED, reason
@@ -66,7 +73,7 @@ def decision_submit(*, decision_id: int) -> Execution | None:
         order_type=decision.order_type, reference_price=decision.price, correlation_id=f"decision-{decision.pk}",
     )
     outcome = route_submit(order=order, chain=chain)
-    return execution_record(decision=decision, outcome=outcome)
+    return execution_record(decision=decision, outcome=outcome, first_write=True)
 
 
 def _apply_state(execution: Execution, state: OrderState) -> bool:
@@ -103,32 +110,77 @@ def _observe_fill(execution: Execution) -> None:
         DECISION_TO_FILL.labels(adapter=execution.actual_adapter).observe(max(0.0, (execution.filled_at - execution.decided_at).total_seconds()))
 
 
-def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: str = RouteTag.LIVE) -> Execution:
-    """Write the execution row for a routed decision (or update the one reconciliation made meanwhile)."""
+def _execution_apply(*, decision: Decision, outcome: RouteOutcome, route_tag: str, execution: Execution | None) -> tuple[Execution, bool]:
+    """The execution row (new, or the given one) updated from `outcome`, unsaved; (row, newly filled)."""
+    if execution is None:
+        execution = Execution(
+            decision=decision, client_order_id=decision.decision_hash, account=decision.account, symbol=decision.symbol,
+            side=decision.side, quantity=decision.quantity, decided_at=decision.decided_at, submitted_at=decision.submitted_at,
+            expected_adapter=outcome.expected_adapter, actual_adapter=outcome.actual_adapter,
+            fallback_reason=outcome.fallback_reason, fallback_count=outcome.fallback_count, route_tag=route_tag,
+        )
+    newly_filled = False
+    if outcome.state is not None:
+        newly_filled = _apply_state(execution, outcome.state)
+    elif execution.pk is None:
+        # Only a new row takes the route's failure; one reconciliation wrote already holds venue truth.
+        execution.status = ExecutionStatus.UNKNOWN if outcome.unknown else ExecutionStatus.REJECTED
+    execution.error_category = execution.error_category or outcome.error_category
+    execution.error_detail = outcome.error_detail
+    return execution, newly_filled
+
+
+_DECISION_SYNC_SQL = (
+    "WITH inserted AS ({insert} RETURNING id),"
+    " synced AS (UPDATE {decision} SET status = %s, reject_reason = %s, updated_at = %s WHERE id = %s AND %s)"
+    " SELECT id FROM inserted"
+)
+
+
+def _execution_insert(*, decision: Decision, execution: Execution) -> None:
+    """Insert a new execution row and sync its decision in one statement (one round trip, atomic by
+    itself). Raises IntegrityError, writing nothing, when the order already has a row."""
+    query = InsertQuery(Execution)
+    query.insert_values([f for f in Execution._meta.local_concrete_fields if not f.primary_key], [execution])
+    [(insert_sql, insert_params)] = query.get_compiler(connection=connection).as_sql()
+    status = _DECISION_STATUS.get(execution.status)
+    sync = bool(status and decision.status != status)
+    reject_reason = (execution.error_category or "venue_rejected") if sync and status == DecisionStatus.REJECTED else decision.reject_reason
+    now = timezone.now()
+    sql = _DECISION_SYNC_SQL.format(insert=insert_sql, decision=connection.ops.quote_name(Decision._meta.db_table))
+    # Inside a caller's transaction a savepoint keeps a collision from breaking it.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+        cursor.execute(sql, [*insert_params, status or decision.status, reject_reason, now, decision.pk, sync])
+        execution.pk = cursor.fetchone()[0]
+    execution._state.adding, execution._state.db = False, connection.alias
+    if sync:
+        decision.status, decision.reject_reason, decision.updated_at = status, reject_reason, now
+
+
+def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: str = RouteTag.LIVE, first_write: bool = False) -> Execution:
+    """Write the execution row for a routed decision (or update the one reconciliation made meanwhile).
+
+    `first_write` is the submitting worker's own write, which almost never finds a row: it inserts
+    without looking first and falls back to updating reconciliation's row when the insert collides.
+    """
     for reason in outcome.fallback_reasons if route_tag == RouteTag.LIVE else ():
         EXECUTION_ERRORS.labels(category=reason.split("_", 1)[1]).inc()
     if outcome.error_category:
         EXECUTION_ERRORS.labels(category=outcome.error_category).inc()
     EXECUTION_REQUESTS.labels(expected=outcome.expected_adapter, actual=outcome.actual_adapter).inc()
-    with transaction.atomic():
-        execution = Execution.objects.select_for_update().filter(client_order_id=decision.decision_hash).first()
-        if execution is None:
-            execution = Execution(
-                decision=decision, client_order_id=decision.decision_hash, account=decision.account, symbol=decision.symbol,
-                side=decision.side, quantity=decision.quantity, decided_at=decision.decided_at, submitted_at=decision.submitted_at,
-                expected_adapter=outcome.expected_adapter, actual_adapter=outcome.actual_adapter,
-                fallback_reason=outcome.fallback_reason, fallback_count=outcome.fallback_count, route_tag=route_tag,
-            )
-        newly_filled = False
-        if outcome.state is not None:
-            newly_filled = _apply_state(execution, outcome.state)
-        elif execution.pk is None:
-            # Only a new row takes the route's failure; one reconciliation wrote already holds venue truth.
-            execution.status = ExecutionStatus.UNKNOWN if outcome.unknown else ExecutionStatus.REJECTED
-        execution.error_category = execution.error_category or outcome.error_category
-        execution.error_detail = outcome.error_detail
-        execution.save()
-        _sync_decision(decision, execution)
+    execution: Execution | None = None
+    if first_write:
+        execution, newly_filled = _execution_apply(decision=decision, outcome=outcome, route_tag=route_tag, execution=None)
+        try:
+            _execution_insert(decision=decision, execution=execution)
+        except IntegrityError:
+            execution = None
+    if execution is None:
+        with transaction.atomic():
+            current = Execution.objects.select_for_update().filter(client_order_id=decision.decision_hash).first()
+            execution, newly_filled = _execution_apply(decision=decision, outcome=outcome, route_tag=route_tag, execution=current)
+            execution.save()
+            _sync_decision(decision, execution)
     if newly_filled:
         _observe_fill(execution)
     return execution

@@ -105,7 +105,8 @@ class BollingerReversion:
         prev_upper, _ = _previous(upper, symbols)
         buy = has_prev & (prev_price >= prev_lower) & (price < lower)
         sell = has_prev & (prev_price <= prev_upper) & (price > upper)
-        return buy.astype(np.int8) - sell.astype(np.int8)
+        # Buy wins when both hold (bands crossed over), as in `decide`.
+        return np.where(buy, np.int8(BUY), np.where(sell, np.int8(SELL), np.int8(HOLD)))
 
     def rationale(self, prev: Signal | None, cur: Signal) -> dict[str, float]:
         return {"price": cur.price, "boll_lower": cur.boll_lower, "boll_upper": cur.boll_upper, "boll_mid": cur.boll_mid,

@@ -43,3 +43,12 @@ def broken_until_fixed(key: str) -> int:
 @torghut_task(name="tests.bump_metric")
 def bump_metric() -> None:
     TEST_BUMPS.inc()
+
+
+@torghut_task(name="tests.backend_pid")
+def backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]

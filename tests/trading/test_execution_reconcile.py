@@ -114,3 +114,23 @@ def test_reconciliation_expires_planned_decisions_whose_dispatch_was_lost(venues
     assert executions_reconcile().expired == 1
     decision.refresh_from_db()
     assert (decision.status, decision.reject_reason) == ("expired", "dispatch_lost")
+
+
+def test_a_submitting_worker_that_finds_reconciliations_row_updates_it_instead_of_adding_one():
+    from trading.adapters.base import OrderState
+    from trading.adapters.router import RouteOutcome
+    from trading.execution_services import execution_record
+
+    decision = _decision(adapter="simulated")
+    Decision.objects.filter(pk=decision.pk).update(status="submitted", expected_adapter="simulated", submitted_at=timezone.now())
+    decision.refresh_from_db()
+    submitted = OrderState(client_order_id=decision.decision_hash, broker_order_id="sim-1", status="submitted")
+    reconciled = execution_record(decision=decision, outcome=RouteOutcome("simulated", "simulated", (), submitted), route_tag="reconciled")
+
+    filled = OrderState(client_order_id=decision.decision_hash, broker_order_id="sim-1", status="filled", filled_quantity=decision.quantity,
+                        avg_fill_price=Decimal("100.01"), filled_at=timezone.now())
+    late = execution_record(decision=decision, outcome=RouteOutcome("simulated", "simulated", (), filled), first_write=True)
+
+    assert late.pk == reconciled.pk and Execution.objects.count() == 1
+    assert (late.status, late.route_tag, late.avg_fill_price) == ("filled", "reconciled", Decimal("100.01"))
+    assert Decision.objects.get(pk=decision.pk).status == "filled"

@@ -6,7 +6,6 @@ crash never moves the cursor past unprocessed work.
 """
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections import Counter as Tally
@@ -23,7 +22,7 @@ from torghut.metrics import Counter, Histogram
 from trading.models import IngestCursor, IngestReason, IngestWindow
 from trading.signals import source as signal_source
 from trading.signals.source import CursorKey, SignalColumns, from_epoch_us
-from trading.signals.types import INDICATORS, Signal
+from trading.signals.types import INDICATORS, SignalBatch
 from trading.signals.universe import Universe, universe_resolve
 
 logger = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ _BOLL_MID = INDICATORS.index("boll_mid")
 
 @dataclass
 class BatchResult:
-    accepted: list[Signal] = field(default_factory=list)
+    accepted: SignalBatch = field(default_factory=SignalBatch.empty)
     rejected: Tally = field(default_factory=Tally)
     last_key: CursorKey | None = None  # last row the cursor may move past (future rows excluded)
     newest: datetime | None = None
@@ -62,7 +61,7 @@ def _blank(symbols: np.ndarray) -> np.ndarray:
 
 
 def batch_validate(cols: SignalColumns, *, universe: frozenset[str], future_limit: datetime) -> BatchResult:
-    """Split a fetched batch into accepted signals and counted rejects; find how far the cursor may move.
+    """Split a fetched batch into accepted signals (columnar) and counted rejects; find how far the cursor may move.
 
     Rows come ordered by event time, so rows stamped past `future_limit` are a suffix: they are counted
     and left for a later poll, and the cursor stops before them. Every other bad row is passed.
@@ -86,22 +85,12 @@ def batch_validate(cols: SignalColumns, *, universe: frozenset[str], future_limi
             result.rejected[reason] = int(count)
     index = np.flatnonzero(ok)
     if len(index):
-        # Many rows share an event time: build each datetime once.
-        stamps, inverse = np.unique(cols.ts_us[:cut][index], return_inverse=True)
-        moments = [from_epoch_us(v) for v in stamps.tolist()]
         picked = indicators[index]
-        price = np.where(picked[:, _VWAP_W5M] > 0, picked[:, _VWAP_W5M], picked[:, _BOLL_MID])
-        # Tens of thousands of fresh objects would trigger repeated collections that can free nothing.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            result.accepted = list(map(
-                Signal, symbols[index].tolist(), [moments[i] for i in inverse.tolist()], cols.seqs[:cut][index].tolist(),
-                cols.sources[:cut][index].tolist(), cols.window_sizes[:cut][index].tolist(), price.tolist(), *picked.T.tolist(),
-            ))
-        finally:
-            if collecting:
-                gc.enable()
+        result.accepted = SignalBatch(
+            symbols=symbols[index], ts_us=cols.ts_us[:cut][index], seqs=cols.seqs[:cut][index], sources=cols.sources[:cut][index],
+            window_sizes=cols.window_sizes[:cut][index],
+            prices=np.where(picked[:, _VWAP_W5M] > 0, picked[:, _VWAP_W5M], picked[:, _BOLL_MID]), indicators=picked,
+        )
     last = cut - 1
     result.newest = from_epoch_us(cols.ts_us[last])
     result.last_key = CursorKey(at=result.newest, symbol=str(cols.symbols[last]), seq=int(cols.seqs[last]))
