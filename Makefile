@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VAR := $(CURDIR)/var
 
-.PHONY: run test bootstrap migrate bench lint clean-var
+.PHONY: run test test-faults load bootstrap migrate bench lint clean-var
 
 bootstrap:
 	@bash scripts/bootstrap.sh all
@@ -17,9 +17,17 @@ test: bootstrap
 bench: bootstrap
 	@bash scripts/bench.sh
 
+# Fault injection and fuzzing only (also part of `make test`).
+test-faults: bootstrap
+	@bash scripts/test.sh tests/faults tests/fuzz $(ARGS)
+
+# The full 10-minute load run (the suite runs a 20 s version; TORGHUT_LOAD_SECONDS overrides).
+load: bootstrap
+	@bash scripts/load.sh
+
 migrate: bootstrap
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py clickhouse_migrate
 
 clean-var:
-	rm -rf $(VAR)/prometheus $(VAR)/prometheus-test
+	rm -rf $(VAR)/prometheus $(VAR)/prometheus-test $(VAR)/prometheus-load $(VAR)/faults

@@ -131,9 +131,23 @@ def emergency_inputs_collect(*, fallback_window_seconds: int | None = None) -> E
     return inputs
 
 
+def _number(name: str, value: float | None, *, finite: bool = False) -> float | None:
+    # NaN and -inf pass every "over the limit" comparison as "ok": such an input is unreadable, not healthy.
+    if value is not None and (math.isnan(value) or value == -math.inf or (finite and math.isinf(value))):
+        raise ValueError(f"{name} is not a {'finite ' if finite else ''}number: {value}")
+    return value
+
+
 def _value(policy: EmergencyStopPolicy, inputs: EmergencyInputs) -> tuple[float | None, bool, str]:
     """(value, applicable, detail). Raises ValueError when the source answered without the value."""
     trigger = policy.trigger
+    if trigger == Trigger.SIGNAL_LAG and inputs.market_open:
+        _number("signal lag", inputs.signal_lag_seconds)
+    if trigger == Trigger.FALLBACK_RATIO:
+        _number("fallback ratio", inputs.fallback_ratio)
+    if trigger == Trigger.PNL_DRAWDOWN:
+        _number("pnl", inputs.pnl_total, finite=True)
+        _number("allocated capital", inputs.allocated_capital, finite=True)
     if trigger == Trigger.SIGNAL_LAG:
         if not inputs.market_open:
             return inputs.signal_lag_seconds, False, "market closed"

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from governance.models import EvidencePackage
+from governance.services import emergency_stop_policy_update
 from tests.trading.conftest import signal_row, signal_table  # noqa: F401  (fixture)
 from trading.models import Strategy
 
@@ -46,6 +47,10 @@ def test_signals_flow_to_fills_then_a_lost_universe_halts_and_an_operator_resume
     operator = django_user_model.objects.create_user("operator", password="operator-pass-123")
     operator.user_permissions.add(Permission.objects.get(codename="engage_killswitch"))
     Strategy.objects.create(name="macd", version="1", kind="macd_rsi", lane="paper", capital_fraction="0.1")
+    # This test feeds a few signals, not a stream: while NYSE is open the quiet polls between them would
+    # (rightly) trip the staleness trigger first. The universe is the fault under test, so staleness waits longer.
+    emergency_stop_policy_update(trigger="staleness_streak", actor=operator, reason="phase B test feeds sparse signals",
+                                 changes={"threshold": 10_000.0})
     jangar_server.symbols = ["AAPL", "MSFT"]
     try:
         start_beat(**FAST_BEAT)

@@ -56,6 +56,8 @@ class SymbolState:
     closes: deque = field(default_factory=lambda: deque(maxlen=20))
     returns: deque = field(default_factory=lambda: deque(maxlen=60))
     window5m: deque = field(default_factory=deque)
+    pv5: float = 0.0  # running sums over window5m: a 16 Hz symbol keeps 4,800 entries there
+    v5: float = 0.0
     session_pv: float = 0.0
     session_v: float = 0.0
 
@@ -89,10 +91,13 @@ class SymbolState:
         self.session_pv += price * volume
         self.session_v += volume
         self.window5m.append((at, price * volume, volume))
+        self.pv5 += price * volume
+        self.v5 += volume
         while self.window5m and (at - self.window5m[0][0]).total_seconds() > 300:
-            self.window5m.popleft()
-        pv5 = sum(x[1] for x in self.window5m)
-        v5 = sum(x[2] for x in self.window5m)
+            _, old_pv, old_v = self.window5m.popleft()
+            self.pv5 -= old_pv
+            self.v5 -= old_v
+        pv5, v5 = self.pv5, max(self.v5, volume)
         half_spread = price * rng.uniform(0.5, 3.0) / 10_000
         vol60 = 0.0
         if len(self.returns) > 1:
