@@ -165,15 +165,14 @@ class PrivatePostgres:
     """A throwaway PostgreSQL cluster: initdb as the `postgres` OS user, trust auth, pg_ctl on a free port."""
 
     def __init__(self) -> None:
-        self.data_dir = _data_dir("postgres-")
+        # Under the system temp dir, not the checkout: the server runs as `postgres`, which may not be able
+        # to traverse the folders above a clone (CI clones into a private temporary folder).
+        self.data_dir = Path(tempfile.mkdtemp(prefix="torghut-faults-postgres-"))
         self.port = free_port()
         self.pgdata = self.data_dir / "pgdata"
         self.log_path = self.data_dir / "postgres.log"
         self.socket_dir = self.data_dir / "socket"
         self.socket_dir.mkdir()
-        # The server runs as `postgres`; it must traverse var/ and own its own directory.
-        for parent in (FAULTS_VAR, FAULTS_VAR.parent):
-            parent.chmod(parent.stat().st_mode | 0o711)
         shutil.chown(self.data_dir, user="postgres", group="postgres")
         shutil.chown(self.socket_dir, user="postgres", group="postgres")
 
