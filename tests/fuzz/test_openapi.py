@@ -35,6 +35,7 @@ def superuser_token(db, django_user_model) -> str:
 def test_no_generated_request_from_a_superuser_gets_a_server_error(case, superuser_token):
     response = case.call(headers={"Authorization": f"Token {superuser_token}"})
     case.validate_response(response, checks=[not_a_server_error])
+    assert response.status_code < 500, f"{case.method} {case.formatted_path} answered {response.status_code}"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -21,12 +21,13 @@ def _decide(signals) -> list[Decision]:
     return list(Decision.objects.filter(status="planned").order_by("id"))
 
 
-def _assert_rejected(decision: Decision, reason: str, lean) -> None:
+def _submit_refused(decision: Decision, lean) -> tuple[str, str]:
+    """Submit and return the stored (status, reject reason); a refused order never reaches a venue."""
     assert decision_submit(decision_id=decision.pk) is None
     decision.refresh_from_db()
-    assert (decision.status, decision.reject_reason) == ("rejected", reason)
     assert not Execution.objects.filter(decision=decision).exists()
     assert lean.submit_requests == 0
+    return decision.status, decision.reject_reason
 
 
 def test_an_order_above_the_max_notional_is_rejected(venues, settings):
@@ -35,7 +36,7 @@ def test_an_order_above_the_max_notional_is_rejected(venues, settings):
     settings.TRADING_MAX_ORDER_NOTIONAL = 4000.0
     make_strategy()
     [decision] = _decide(macd_cross_up(price=100.0))
-    _assert_rejected(decision, "max_order_notional", lean)
+    assert _submit_refused(decision, lean) == ("rejected", "max_order_notional")
 
 
 def test_an_order_that_would_exceed_the_max_position_is_rejected_but_a_reducing_one_passes(venues, settings):
@@ -69,7 +70,7 @@ def test_orders_beyond_the_per_second_limit_are_throttled(venues, settings):
     make_strategy()
     decisions = _decide(macd_cross_up("A") + macd_cross_up("B") + macd_cross_up("C"))
     Decision.objects.filter(pk__in=[d.pk for d in decisions[:2]]).update(status="submitted", submitted_at=timezone.now())
-    _assert_rejected(decisions[2], "orders_per_second", lean)
+    assert _submit_refused(decisions[2], lean) == ("rejected", "orders_per_second")
 
 
 @pytest.fixture
@@ -92,7 +93,7 @@ def test_a_halted_kill_switch_stops_every_order(venues, operator):
     make_strategy()
     [decision] = _decide(macd_cross_up())
     _engage(operator, "halted")
-    _assert_rejected(decision, "kill_switch_halted", lean)
+    assert _submit_refused(decision, lean) == ("rejected", "kill_switch_halted")
 
 
 def test_while_reducing_only_exposure_reducing_orders_go_out(venues, operator):
