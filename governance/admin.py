@@ -28,17 +28,7 @@ from governance.services import (
     kill_switch_engage,
     kill_switch_resume,
 )
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from torghut.admin_base import ReadOnlyModelAdmin
 
 
 class KillSwitchForm(forms.ModelForm):
@@ -87,7 +77,7 @@ class KillSwitchAdmin(admin.ModelAdmin):
 
 
 @admin.register(KillSwitchTransition)
-class KillSwitchTransitionAdmin(_ReadOnlyAdmin):
+class KillSwitchTransitionAdmin(ReadOnlyModelAdmin):
     list_display = ("at", "from_state", "to_state", "actor", "source", "triggers", "reason")
     list_filter = ("to_state", "source")
 
@@ -118,18 +108,18 @@ class EmergencyStopPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(TriggerState)
-class TriggerStateAdmin(_ReadOnlyAdmin):
+class TriggerStateAdmin(ReadOnlyModelAdmin):
     list_display = ("trigger", "last_status", "last_value", "breach_streak", "clean_streak", "firing", "warning", "fired_at", "evaluated_at", "last_error")
 
 
 @admin.register(LaneChange)
-class LaneChangeAdmin(_ReadOnlyAdmin):
+class LaneChangeAdmin(ReadOnlyModelAdmin):
     list_display = ("at", "strategy", "version", "from_lane", "to_lane", "cause", "actor", "reason")
     list_filter = ("cause", "to_lane")
 
 
 @admin.register(EvidencePackage)
-class EvidencePackageAdmin(_ReadOnlyAdmin):
+class EvidencePackageAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "created_at", "triggers", "sha256", "previous_sha256", "missing_sources", "download")
     readonly_fields = ("created_at", "triggers", "sha256", "previous_sha256", "missing_sources", "download", "body")
 
@@ -150,7 +140,7 @@ class EvidencePackageAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(DrillRun)
-class DrillRunAdmin(_ReadOnlyAdmin):
+class DrillRunAdmin(ReadOnlyModelAdmin):
     list_display = ("started_at", "trigger", "passed", "time_to_halt_seconds", "time_to_cancel_seconds", "evidence", "error")
     list_filter = ("trigger", "passed")
 

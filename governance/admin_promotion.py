@@ -16,6 +16,7 @@ from governance.promotion import (
     promotion_request_reject,
 )
 from governance.services import GovernanceError
+from torghut.admin_base import ReadOnlyModelAdmin
 
 _POLICY_FORM_FIELDS = (
     "min_paper_runs", "min_shadow_hours", "min_shadow_decisions", "min_gate_non_error_ratio", "drill_max_age_hours",
@@ -40,7 +41,7 @@ def _checkpoint_html(checkpoint: dict):
 
 
 @admin.register(PromotionRequest)
-class PromotionRequestAdmin(admin.ModelAdmin):
+class PromotionRequestAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "strategy", "version", "lanes", "requester", "status", "checkpoint_passed", "approvals_given", "expires_at")
     list_filter = ("status", "to_lane")
     search_fields = ("requester", "strategy__name", "version")
@@ -50,15 +51,6 @@ class PromotionRequestAdmin(admin.ModelAdmin):
         "approvals_list", "checkpoint_request", "checkpoint_approval", "created_at", "expires_at", "decided_at", "applied_at", "lane_change",
     )
     exclude = ("checkpoint_at_request", "checkpoint_at_approval")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_approve_permission(self, request) -> bool:
         return request.user.has_perm(APPROVE_PERMISSION)
@@ -159,18 +151,9 @@ class CheckpointPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Approval)
-class ApprovalAdmin(admin.ModelAdmin):
+class ApprovalAdmin(ReadOnlyModelAdmin):
     list_display = ("at", "request", "approver", "decision", "reason")
     list_filter = ("decision",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CapitalRampStepInline(admin.TabularInline):
@@ -185,7 +168,7 @@ class CapitalRampStepInline(admin.TabularInline):
 
 
 @admin.register(CapitalRamp)
-class CapitalRampAdmin(admin.ModelAdmin):
+class CapitalRampAdmin(ReadOnlyModelAdmin):
     list_display = ("strategy", "version", "status", "step", "current_fraction", "started_at", "last_day")
     list_filter = ("status",)
     readonly_fields = ("request", "strategy", "version", "schedule", "step", "status", "started_at", "last_day")
@@ -194,12 +177,3 @@ class CapitalRampAdmin(admin.ModelAdmin):
     @admin.display(description="fraction of target")
     def current_fraction(self, obj: CapitalRamp) -> str:
         return format_html("{}%", round(obj.fraction * 100))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -7,11 +7,12 @@ from django.utils.html import format_html, format_html_join
 
 from research.models import GatePolicy, ResearchRun
 from research.services import gate_thresholds_validate, gate_policy_create, gate_policy_update
+from torghut.admin_base import ReadOnlyModelAdmin
 from torghut.models import AuditEvent
 
 
 @admin.register(ResearchRun)
-class ResearchRunAdmin(admin.ModelAdmin):
+class ResearchRunAdmin(ReadOnlyModelAdmin):
     """Runs are evidence: visible, never edited or deleted from admin."""
 
     list_display = ("run_id", "strategy_name", "strategy_version", "status", "recommendation", "trades", "net_pnl",
@@ -25,15 +26,6 @@ class ResearchRunAdmin(admin.ModelAdmin):
     @admin.display(description="gate report")
     def gate_report_view(self, obj: ResearchRun):
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(obj.gate_report, indent=2, sort_keys=True))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class GatePolicyForm(forms.ModelForm):

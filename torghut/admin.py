@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from torghut.admin_base import ReadOnlyModelAdmin
 from torghut.models import AuditEvent, DeadLetter
 from torghut.services import dead_letter_discard, dead_letter_replay
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(admin.ModelAdmin):
+class DeadLetterAdmin(ReadOnlyModelAdmin):
     list_display = ("task_name", "task_id", "status", "exception_class", "retries", "last_failed_at", "spooled", "resolved_by")
     list_filter = ("status", "task_name", "queue", "spooled")
     search_fields = ("task_id", "task_name", "exception_message")
@@ -18,15 +19,6 @@ class DeadLetterAdmin(admin.ModelAdmin):
     @admin.display(description="traceback")
     def traceback_view(self, obj: DeadLetter):
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", obj.traceback)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def _may_resolve(self, request) -> bool:
         return request.user.has_perm("torghut.replay_deadletter")
@@ -56,17 +48,8 @@ class DeadLetterAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     list_display = ("at", "actor", "action", "object_type", "object_id", "reason")
     list_filter = ("action", "object_type")
     search_fields = ("actor", "object_id", "reason")
     readonly_fields = ("actor", "action", "object_type", "object_id", "old", "new", "reason", "at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,34 +1,24 @@
 """Read-only admin views of ingest telemetry, the universe snapshot and alerts (imported by trading/admin.py)."""
 from django.contrib import admin
 
+from torghut.admin_base import ReadOnlyModelAdmin
 from trading.models import Alert, AlertNotification, IngestCursor, IngestWindow, UniverseSnapshot
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(IngestCursor)
-class IngestCursorAdmin(_ReadOnly):
+class IngestCursorAdmin(ReadOnlyModelAdmin):
     list_display = ("source", "account", "shard", "cursor_at", "cursor_symbol", "cursor_seq", "last_reason", "streaks", "updated_at")
 
 
 @admin.register(IngestWindow)
-class IngestWindowAdmin(_ReadOnly):
+class IngestWindowAdmin(ReadOnlyModelAdmin):
     list_display = ("started_at", "source", "account", "reason", "rows_fetched", "rows_accepted", "rows_rejected", "lag_seconds", "latency_ms")
     list_filter = ("reason", "source", "account", "universe_status")
     date_hierarchy = "started_at"
 
 
 @admin.register(UniverseSnapshot)
-class UniverseSnapshotAdmin(_ReadOnly):
+class UniverseSnapshotAdmin(ReadOnlyModelAdmin):
     list_display = ("source", "status", "reason", "fetched_at", "checked_at")
 
 
@@ -43,7 +33,7 @@ class AlertNotificationInline(admin.TabularInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(_ReadOnly):
+class AlertAdmin(ReadOnlyModelAdmin):
     list_display = ("key", "reason", "severity", "opened_at", "closed_at", "last_seen")
     list_filter = ("severity", "reason")
     search_fields = ("key", "reason")
