@@ -162,6 +162,7 @@ class DrillRunSerializer(serializers.Serializer):
     time_to_cancel_seconds = serializers.FloatField(allow_null=True)
     evidence_id = serializers.IntegerField(allow_null=True)
     checks = serializers.DictField(child=serializers.BooleanField())
+    fault = serializers.DictField(help_text="What the drill injected and how it repaired it.")
     error = serializers.CharField()
 
 

@@ -1,50 +1,261 @@
-"""The synthetic rollback drill: inject one trigger's fault through the engine on a paper setup,
-time the halt, check the evidence and the recovery path, record a DrillRun."""
+"""The rollback drill: break one part of a paper / simulated stack for real, let the emergency stop
+halt it, check the evidence and the recovery path, repair the fault and record a DrillRun.
+
+Faults are real: the lag and staleness drills pause the market simulator (over its control
+endpoint) and poll ingest until the gap shows; the fallback drill makes the local LEAN venue answer
+503 and sends orders that fall back along the router's chain; the drawdown drill books losing round
+trips through the order path; the research drill runs research against a source table that does
+not exist. What the drill creates belongs to drill strategies (`Strategy.drill`): only the drill's
+own evaluations see it, so a finished drill never halts trading again. While a drill runs, it is the
+evaluator (the beat evaluation skips), and it compresses time: the lag limit is
+GOVERNANCE_DRILL_SIGNAL_LAG_SECONDS and the simulated market counts as open.
+"""
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
+import requests
+from django.conf import settings
 from django.utils import timezone
 
-from governance.emergency import RECOVERABLE, EmergencyInputs
+from governance.emergency import RECOVERABLE, emergency_inputs_collect
 from governance.evidence import evidence_package_missing_sections
-from governance.models import DrillRun, EvidencePackage, KillSwitchState, LaneChangeCause, Trigger
+from governance.models import DrillRun, EvidencePackage, KillSwitchState, LaneChangeCause, Trigger, TriggerState
 from governance.selectors import evidence_chain_verify, kill_switch_order_check
 
+logger = logging.getLogger(__name__)
+
 DRILL_ACTOR = "drill"
+DRILL_SYMBOL = "DRILL"
+DRILL_PRICE = Decimal("100")
 
 # Command-line names (the issue's) of the faults, and the trigger each one exercises.
 DRILL_TRIGGERS: dict[str, str] = {
     "lag": Trigger.SIGNAL_LAG,
     "staleness": Trigger.STALENESS_STREAK,
-    "universe": Trigger.UNIVERSE_UNAVAILABLE,
     "lane_failures": Trigger.RESEARCH_FAILURES,
     "fallback": Trigger.FALLBACK_RATIO,
     "drawdown": Trigger.PNL_DRAWDOWN,
 }
 
-# The fault as the engine sees it: a paused feed, failing research runs, a failing venue, losses.
-_FAULTS: dict[str, dict] = {
-    Trigger.SIGNAL_LAG: {"signal_lag_seconds": 3_600.0},
-    Trigger.STALENESS_STREAK: {"streaks": {"no_signals_in_window": 10}},
-    Trigger.UNIVERSE_UNAVAILABLE: {"universe_status": "unavailable"},
-    Trigger.RESEARCH_FAILURES: {"research_failure_streak": 10},
-    Trigger.FALLBACK_RATIO: {"fallback_ratio": 1.0, "fallback_orders": 1_000},
-    Trigger.PNL_DRAWDOWN: {"pnl_total": -1_000_000.0},
+
+class DrillFaultError(Exception):
+    """The fault could not be injected or repaired (a control endpoint is missing or refused)."""
+
+
+def simulator_control_url() -> str:
+    return settings.GOVERNANCE_DRILL_SIMULATOR_URL or f"http://127.0.0.1:{settings.SIMULATOR_PORT}/control"
+
+
+def venue_control_url() -> str:
+    return (settings.GOVERNANCE_DRILL_VENUE_URL or settings.TRADING_LEAN_URL).rstrip("/") + "/_venue/switches"
+
+
+def _http(method: str, url: str, **kwargs) -> dict:
+    try:
+        response = requests.request(method, url, timeout=2.0, **kwargs)
+    except requests.RequestException as exc:
+        raise DrillFaultError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+    if response.status_code != 200:
+        raise DrillFaultError(f"{method} {url}: HTTP {response.status_code} {response.text[:200]}")
+    return response.json()
+
+
+def drill_in_progress() -> bool:
+    """A drill is running (its DrillRun is open and younger than the longest a drill can take)."""
+    horizon = timezone.now() - timedelta(seconds=3 * settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS + 60)
+    return DrillRun.objects.filter(finished_at__isnull=True, started_at__gte=horizon).exists()
+
+
+def _drill_strategy(name: str, *, adapter: str = ""):
+    from trading.models import Strategy
+
+    strategy, _ = Strategy.objects.get_or_create(
+        name=f"drill-{name}", version="1",
+        defaults={"kind": "macd_rsi", "lane": "paper", "enabled": False, "drill": True, "capital_fraction": 0,
+                  "parameters": {"adapter": adapter} if adapter else {}},
+    )
+    if not strategy.drill:
+        raise DrillFaultError(f"strategy {strategy} exists and is not a drill strategy")
+    return strategy
+
+
+@dataclass
+class Drill:
+    """One drill run's state: the fault's own work is done by the functions of `FAULTS`."""
+
+    run: DrillRun
+    trigger: str
+    fault: dict[str, Any] = field(default_factory=dict)
+    orders: int = 0
+
+    def order(self, strategy, *, side: str, quantity: Decimal, price: Decimal):
+        """Send one drill order through the real submission path (risk checks, router, adapters)."""
+        from trading.execution_services import decision_submit
+        from trading.models import Decision
+
+        self.orders += 1
+        now = timezone.now()
+        key = f"drill|{self.run.pk}|{self.trigger}|{self.orders}"
+        decision = Decision.objects.create(
+            strategy=strategy, strategy_version=strategy.version, lane=strategy.lane, account=settings.TRADING_ACCOUNT,
+            symbol=DRILL_SYMBOL, side=side, quantity=quantity, price=price,
+            rationale={"drill_run": self.run.pk, "trigger": self.trigger},
+            signal_symbol=DRILL_SYMBOL, signal_event_ts=now, signal_seq=self.orders,
+            decision_hash="dr" + hashlib.sha256(key.encode()).hexdigest()[:38], decided_at=now,
+        )
+        execution = decision_submit(decision_id=decision.pk)
+        if execution is None:
+            decision.refresh_from_db()
+            return None, decision.reject_reason or decision.status
+        return execution, ""
+
+
+def _ingest_poll(drill: Drill) -> None:
+    from trading.services import signals_ingest
+
+    signals_ingest(source=settings.TRADING_SIGNAL_SOURCE, account=settings.TRADING_ACCOUNT, shard=0)
+
+
+def _pause_simulator(drill: Drill) -> None:
+    answer = _http("POST", simulator_control_url(), params={"mode": "pause"})
+    drill.fault.update(simulator=simulator_control_url(), simulator_mode="pause", previous_mode=answer.get("mode"))
+    if answer.get("mode") != "pause":
+        raise DrillFaultError(f"the simulator did not pause: {answer}")
+
+
+def _resume_simulator(drill: Drill) -> None:
+    answer = _http("POST", simulator_control_url(), params={"mode": "normal"})
+    drill.fault["repaired"] = f"simulator mode {answer.get('mode')}"
+
+
+def _fail_venue(drill: Drill) -> None:
+    """Make the LEAN venue answer 503 and send enough orders to it that fallbacks pass the budget."""
+    from trading.execution_selectors import execution_fallback_ratio
+
+    from governance.services import emergency_stop_policies_ensure
+
+    _http("POST", venue_control_url(), json={"fail_status": 503})
+    drill.fault.update(venue=venue_control_url(), venue_fail_status=503)
+    policy = emergency_stop_policies_ensure()[Trigger.FALLBACK_RATIO]
+    window, min_orders = int(policy.params.get("window_seconds", 1800)), int(policy.params.get("min_orders", 20))
+    ratio, total = execution_fallback_ratio(window_seconds=window, include_drill=True)
+    fallbacks = round(ratio * total)
+    # f fallbacks more make (fallbacks + f) / (total + f) exceed the threshold, with at least min_orders in all.
+    needed = max(min_orders - total, math.floor((policy.threshold * total - fallbacks) / (1 - policy.threshold)) + 1, 1)
+    strategy = _drill_strategy("venue", adapter="lean")
+    sent, refused, reasons = 0, 0, set()
+    deadline = time.monotonic() + settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS
+    side = "buy"
+    while sent < needed and time.monotonic() < deadline:
+        execution, reason = drill.order(strategy, side=side, quantity=Decimal(1), price=DRILL_PRICE)
+        if execution is None:
+            refused += 1
+            if reason != "orders_per_second":
+                raise DrillFaultError(f"a fallback drill order was refused: {reason}")
+        else:
+            sent += 1
+            side = "sell" if side == "buy" else "buy"
+            if execution.fallback_reason:
+                reasons.add(execution.fallback_reason)
+        time.sleep(1.0 / max(1, settings.TRADING_MAX_ORDERS_PER_SECOND))
+    drill.fault.update(orders_sent=sent, orders_throttled=refused, fallback_reasons=sorted(reasons))
+    if sent < needed:
+        raise DrillFaultError(f"sent {sent} of the {needed} orders the fallback drill needs")
+
+
+def _repair_venue(drill: Drill) -> None:
+    _http("POST", venue_control_url(), json={"fail_status": 0})
+    drill.fault["repaired"] = "venue answers again"
+
+
+def _book_losses(drill: Drill) -> None:
+    """Round trips bought at the drill price and sold at half of it until the day's loss passes the limit."""
+    from trading.execution_selectors import pnl_today
+
+    from governance.services import emergency_stop_policies_ensure
+
+    policy = emergency_stop_policies_ensure()[Trigger.PNL_DRAWDOWN]
+    strategy = _drill_strategy("losses", adapter="simulated")
+    limit = min(settings.TRADING_MAX_ORDER_NOTIONAL, settings.TRADING_MAX_POSITION_NOTIONAL) * 0.9
+    quantity = Decimal(max(1, int(limit // float(DRILL_PRICE))))
+    deadline = time.monotonic() + settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS
+    rounds = 0
+    while True:
+        pnl = pnl_today(include_drill=True)
+        loss, capital = max(0.0, -pnl["total"]), pnl["allocated_capital"]
+        if loss > 0 and (capital <= 0 or loss / capital > policy.threshold):
+            break
+        if rounds >= 200:
+            raise DrillFaultError(f"200 losing round trips did not pass the drawdown limit (loss {loss:.2f} of {capital:.2f})")
+        for side, price in (("buy", DRILL_PRICE), ("sell", DRILL_PRICE / 2)):
+            execution, reason = drill.order(strategy, side=side, quantity=quantity, price=price)
+            while execution is None and reason == "orders_per_second" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                execution, reason = drill.order(strategy, side=side, quantity=quantity, price=price)
+            if execution is None:
+                raise DrillFaultError(f"a drawdown drill order was refused: {reason}")
+        rounds += 1
+    drill.fault.update(losing_round_trips=rounds, quantity=str(quantity), loss=round(loss, 2), allocated_capital=capital)
+
+
+def _fail_research(drill: Drill) -> None:
+    """Research runs against a source table that does not exist: each one fails for real."""
+    from research.models import ResearchRun
+    from research.services import gate_policy_ensure_active, research_run_execute
+
+    from governance.services import emergency_stop_policies_ensure
+
+    policy = emergency_stop_policies_ensure()[Trigger.RESEARCH_FAILURES]
+    strategy = _drill_strategy("research")
+    gate_policy = gate_policy_ensure_active()
+    table = settings.GOVERNANCE_DRILL_RESEARCH_TABLE
+    end = timezone.now().replace(microsecond=0)
+    failed = []
+    for index in range(max(1, math.ceil(policy.threshold))):
+        window_end = end - timedelta(seconds=index)
+        outcome = research_run_execute(
+            strategy_id=strategy.pk, window_start=window_end - timedelta(minutes=30), window_end=window_end,
+            source_table=table, policy=gate_policy, trigger=ResearchRun.Trigger.DRILL,
+        )
+        if outcome.payload["status"] != "failed":
+            raise DrillFaultError(f"a research run on {table!r} did not fail ({outcome.payload['status']}): the table must not exist")
+        failed.append(outcome.run_id)
+    drill.fault.update(research_table=table, failed_runs=failed, failure_reason=outcome.payload["failure_reason"][:300])
+
+
+def _nothing(drill: Drill) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Fault:
+    inject: Callable[[Drill], None]
+    drive: Callable[[Drill], None]  # each tick, before the evaluation (the ingest poll that sees the gap)
+    repair: Callable[[Drill], None]
+    describe: str
+
+
+FAULTS: dict[str, Fault] = {
+    Trigger.SIGNAL_LAG: Fault(_pause_simulator, _ingest_poll, _resume_simulator, "pause the market simulator"),
+    Trigger.STALENESS_STREAK: Fault(_pause_simulator, _ingest_poll, _resume_simulator, "pause the market simulator"),
+    Trigger.FALLBACK_RATIO: Fault(_fail_venue, _nothing, _repair_venue, "make the LEAN venue answer 503"),
+    Trigger.PNL_DRAWDOWN: Fault(_book_losses, _nothing, _nothing, "book losing round trips"),
+    Trigger.RESEARCH_FAILURES: Fault(_fail_research, _nothing, _nothing, "run research on a missing source"),
 }
 
 
-def _healthy(**fault) -> EmergencyInputs:
-    values = dict(
-        signal_lag_seconds=1.0, market_open=True, streaks={"signals_present": 1}, universe_status="ok",
-        research_failure_streak=0, fallback_ratio=0.0, fallback_orders=0, pnl_total=0.0, allocated_capital=1_000_000.0,
-    )
-    values.update(fault)
-    return EmergencyInputs(**values)
-
-
-def drill_preconditions() -> list[str]:
-    """Why a drill may not run now: it needs an active switch and no live strategy."""
+def drill_preconditions(*, trigger: str | None = None) -> list[str]:
+    """Why a drill may not run now: it needs an active switch, no live strategy, no other drill, and
+    the control endpoint its fault uses."""
     from trading.models import Strategy
 
     from governance.selectors import kill_switch_state
@@ -55,35 +266,77 @@ def drill_preconditions() -> list[str]:
     live = Strategy.objects.filter(lane="live").count()
     if live:
         problems.append(f"{live} live strateg{'y' if live == 1 else 'ies'}: drills run on a paper / simulated setup")
+    if drill_in_progress():
+        problems.append("another drill is running")
+    try:
+        if trigger in (Trigger.SIGNAL_LAG, Trigger.STALENESS_STREAK):
+            _http("GET", simulator_control_url())
+        elif trigger == Trigger.FALLBACK_RATIO:
+            _http("GET", venue_control_url().replace("/_venue/switches", "/_venue/stats"))
+    except DrillFaultError as exc:
+        problems.append(f"the fault cannot be injected: {exc}")
     return problems
 
 
-def drill_run(*, trigger: str) -> DrillRun:
-    """Drill one trigger end to end and record the run (passed only if every check passed)."""
-    from governance.services import (
-        GovernanceError,
-        emergency_stop_evaluate,
-        emergency_stop_policies_ensure,
-        kill_switch_release_after_drill,
-    )
+def _overrides(trigger: str) -> dict[str, dict[str, Any]]:
+    if trigger == Trigger.SIGNAL_LAG:
+        return {Trigger.SIGNAL_LAG: {"threshold": settings.GOVERNANCE_DRILL_SIGNAL_LAG_SECONDS}}
+    return {}
 
-    problems = drill_preconditions()
+
+def _tick(drill: Drill, fault: Fault, *, lane_cause: str):
+    from governance.services import emergency_stop_evaluate
+
+    fault.drive(drill)
+    inputs = emergency_inputs_collect(include_drill=True)
+    inputs.market_open = True  # the simulated market trades around the clock
+    return emergency_stop_evaluate(inputs=inputs, lane_cause=lane_cause, actor=DRILL_ACTOR, policy_overrides=_overrides(drill.trigger))
+
+
+def _firing(trigger: str) -> bool:
+    return TriggerState.objects.filter(trigger=trigger, firing=True).exists()
+
+
+def drill_run(*, trigger: str, progress: Callable[[str], None] | None = None) -> DrillRun:
+    """Drill one trigger end to end and record the run (passed only if every check passed)."""
+    from governance.services import GovernanceError, emergency_stop_policies_ensure, kill_switch_release_after_drill
+
+    say = progress or (lambda message: None)
+    if trigger not in FAULTS:
+        raise GovernanceError(f"no drill for trigger {trigger!r}; drills: {', '.join(FAULTS)}")
+    problems = drill_preconditions(trigger=trigger)
     if problems:
         raise GovernanceError("; ".join(problems))
     policy = emergency_stop_policies_ensure()[trigger]
+    fault = FAULTS[trigger]
     run = DrillRun.objects.create(trigger=trigger, started_at=timezone.now())
+    drill = Drill(run=run, trigger=trigger, fault={"fault": fault.describe})
     checks: dict[str, bool] = {}
+    tick = settings.GOVERNANCE_DRILL_TICK_SECONDS
+    timeout = settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS
+    repaired = False
     try:
+        say(f"{trigger}: injecting the fault: {fault.describe}")
         injected = time.perf_counter()
-        halt = None
-        for _ in range(policy.confirm_evaluations):
+        fault.inject(drill)
+        halt, halted_at, fired = None, None, []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             before = time.perf_counter()
-            result = emergency_stop_evaluate(inputs=_healthy(**_FAULTS[trigger]), lane_cause=LaneChangeCause.DRILL, actor=DRILL_ACTOR)
-            if result.halt is not None and halt is None:
-                halt = result.halt
-                run.time_to_halt_seconds = before - injected + halt.time_to_halt_seconds
-                run.time_to_cancel_seconds = before - injected + halt.time_to_cancel_seconds
-        checks["halted"] = halt is not None and result.state == KillSwitchState.HALTED
+            result = _tick(drill, fault, lane_cause=LaneChangeCause.DRILL)
+            if result.halt is not None:
+                fired += result.fired
+                if halted_at is None:
+                    halted_at = before - injected + result.halt.time_to_halt_seconds
+                    run.time_to_cancel_seconds = before - injected + result.halt.time_to_cancel_seconds
+                if trigger in result.fired:
+                    halt = result.halt
+                    break
+            time.sleep(tick)
+        run.time_to_halt_seconds = halted_at
+        drill.fault["fired"] = fired
+        say(f"{trigger}: {'halted' if halt else 'NOT halted'} after {halted_at or timeout:.2f} s (fired: {', '.join(fired) or 'nothing'})")
+        checks["halted"] = halt is not None and _firing(trigger)
         checks["order_path_refuses"] = not kill_switch_order_check(reduces_exposure=True).allowed
         if halt is not None:
             run.evidence = EvidencePackage.objects.get(pk=halt.evidence_id)
@@ -92,15 +345,36 @@ def drill_run(*, trigger: str) -> DrillRun:
             checks["cancel_complete"] = bool(halt.cancel_results) and not any(r.get("error") for r in halt.cancel_results)
             run.error = ("evidence incomplete: " + ", ".join(missing)) if missing else ""
         checks["evidence_chain_valid"] = not evidence_chain_verify()
-        states = [emergency_stop_evaluate(inputs=_healthy(), actor=DRILL_ACTOR).state for _ in range(policy.clear_evaluations)]
+
+        say(f"{trigger}: repairing the fault")
+        fault.repair(drill)
+        repaired = True
         expected = KillSwitchState.REDUCING if trigger in RECOVERABLE else KillSwitchState.HALTED
-        checks["recovery_path"] = states[-1] == expected
+        state, evaluations = None, 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = _tick(drill, fault, lane_cause=LaneChangeCause.DRILL).state
+            evaluations += 1
+            if state == KillSwitchState.REDUCING or (expected == KillSwitchState.HALTED and evaluations >= policy.clear_evaluations):
+                break
+            time.sleep(tick)
+        drill.fault["recovery"] = {"state": state, "evaluations": evaluations}
+        checks["recovery_path"] = state == expected
+        say(f"{trigger}: after the repair the switch is {state} ({evaluations} evaluations; expected {expected})")
         kill_switch_release_after_drill(reason=f"drill {trigger} finished")
         checks["resumed"] = kill_switch_order_check(reduces_exposure=False).allowed
     except Exception as exc:  # a drill that breaks is a failed drill, recorded with its error
+        logger.exception("drill %s failed", trigger)
         run.error = f"{type(exc).__name__}: {exc}"[:2000]
         checks.setdefault("completed", False)
+    finally:
+        if not repaired:
+            try:
+                fault.repair(drill)
+            except Exception as exc:  # keep the first error; say the repair failed too
+                drill.fault["repair_error"] = f"{type(exc).__name__}: {exc}"[:500]
     run.checks = checks
+    run.fault = drill.fault
     run.passed = bool(checks) and all(checks.values())
     run.finished_at = timezone.now()
     run.save()

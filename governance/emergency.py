@@ -87,8 +87,12 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def emergency_inputs_collect(*, fallback_window_seconds: int | None = None) -> EmergencyInputs:
-    """Read every input from its owning app; whatever is missing or raises is named in `unreadable`."""
+def emergency_inputs_collect(*, fallback_window_seconds: int | None = None, include_drill: bool = False) -> EmergencyInputs:
+    """Read every input from its owning app; whatever is missing or raises is named in `unreadable`.
+
+    `include_drill` is for the rollback drill's own evaluations: only they see the drill strategy's
+    failed runs, fallbacks and losses, so a finished drill never halts trading again.
+    """
     inputs = EmergencyInputs()
     try:
         from trading.selectors import signal_continuity_snapshot
@@ -105,7 +109,7 @@ def emergency_inputs_collect(*, fallback_window_seconds: int | None = None) -> E
     try:
         from research.selectors import research_failure_streak
 
-        inputs.research_failure_streak = int(research_failure_streak())
+        inputs.research_failure_streak = int(research_failure_streak(include_drill=include_drill))
     except Exception as exc:
         inputs.unreadable[RESEARCH] = _error(exc)
     try:
@@ -115,14 +119,14 @@ def emergency_inputs_collect(*, fallback_window_seconds: int | None = None) -> E
             policy = EmergencyStopPolicy.objects.filter(trigger=Trigger.FALLBACK_RATIO).first()
             params = policy.params if policy else DEFAULT_POLICIES[Trigger.FALLBACK_RATIO]["params"]
             fallback_window_seconds = int(params.get("window_seconds", 1800))
-        ratio, orders = execution_fallback_ratio(window_seconds=fallback_window_seconds)
+        ratio, orders = execution_fallback_ratio(window_seconds=fallback_window_seconds, include_drill=include_drill)
         inputs.fallback_ratio, inputs.fallback_orders = float(ratio), int(orders)
     except Exception as exc:
         inputs.unreadable[FALLBACK] = _error(exc)
     try:
         from trading.selectors import pnl_today
 
-        pnl = pnl_today()
+        pnl = pnl_today(include_drill=include_drill)
         inputs.pnl_total = float(pnl["total"])
         inputs.allocated_capital = float(pnl["allocated_capital"])
         inputs.sources[PNL] = pnl

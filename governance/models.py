@@ -182,6 +182,7 @@ class DrillRun(models.Model):
     time_to_cancel_seconds = models.FloatField(null=True, blank=True)
     evidence = models.ForeignKey(EvidencePackage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     checks = models.JSONField(default=dict, blank=True)
+    fault = models.JSONField(default=dict, blank=True, help_text="What the drill did to the stack: the fault injected and how it was repaired.")
     error = models.TextField(blank=True)
     actor = models.CharField(max_length=150, default="drill")
 

@@ -223,14 +223,21 @@ class EvaluationResult:
     halt: HaltResult | None = None
 
 
-def emergency_stop_evaluate(*, inputs: EmergencyInputs, lane_cause: str = LaneChangeCause.ROLLBACK, actor: str = SYSTEM_ACTOR) -> EvaluationResult:
+def emergency_stop_evaluate(
+    *, inputs: EmergencyInputs, lane_cause: str = LaneChangeCause.ROLLBACK, actor: str = SYSTEM_ACTOR,
+    policy_overrides: dict[str, dict[str, Any]] | None = None,
+) -> EvaluationResult:
     """One evaluation: update each trigger's streaks; halt when a breach held for its N evaluations.
 
     Recoverable triggers (lag, staleness) that stay clean for their clear count move an
     emergency-stop halt to `reducing`; nothing here ever returns the switch to `active`.
+    `policy_overrides` (the drill's time compression) change policy fields for this evaluation only.
     """
     started = time.perf_counter()
     policies = emergency_stop_policies_ensure()
+    for trigger, changes in (policy_overrides or {}).items():
+        for name, value in changes.items():
+            setattr(policies[trigger], name, value)
     now = timezone.now()
     result = EvaluationResult(state=KillSwitchState.ACTIVE, measurements=[])
     with transaction.atomic():

@@ -13,10 +13,15 @@ logger = logging.getLogger(__name__)
 @torghut_task(name="governance.evaluate_emergency_stop")
 def evaluate_emergency_stop() -> dict:
     """Collect the inputs, evaluate every trigger once, and re-mirror the switch to Redis."""
+    from governance.drill import drill_in_progress
     from governance.emergency import emergency_inputs_collect
     from governance.services import emergency_stop_evaluate, kill_switch_mirror_sync
 
     try:
+        if drill_in_progress():
+            # The drill evaluates on its own clock; a second evaluator would break its breach streaks.
+            kill_switch_mirror_sync()
+            return {"state": None, "skipped": "drill in progress"}
         result = emergency_stop_evaluate(inputs=emergency_inputs_collect())
         kill_switch_mirror_sync()
     except DatabaseError as exc:
@@ -32,7 +37,7 @@ def run_drill(trigger: str) -> dict:
     """Drill one trigger (a DrillRun name such as `signal_lag`) and return the run's outcome."""
     from governance.drill import drill_run
 
-    run = drill_run(trigger=trigger)
+    run = drill_run(trigger=trigger, progress=logger.info)
     return {"drill_run_id": run.pk, "passed": run.passed, "checks": run.checks}
 
 

@@ -55,6 +55,7 @@ class ResearchRun(models.Model):
     class Trigger(models.TextChoices):
         AUTONOMOUS = "autonomous"
         MANUAL = "manual"
+        DRILL = "drill"
 
     run_id = models.CharField(max_length=24, unique=True, help_text="sha256 of strategy version, window, policy version and target lane.")
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)

@@ -60,10 +60,14 @@ def research_run_evidence(*, run: ResearchRun) -> dict[str, Any]:
     }
 
 
-def research_failure_streak() -> int:
-    """Consecutive failed runs, newest first; skipped and running runs neither count nor break it."""
+def research_failure_streak(*, include_drill: bool = False) -> int:
+    """Consecutive failed runs, newest first; skipped and running runs neither count nor break it.
+    Runs of drill strategies count only for the drill's own evaluation (`include_drill`)."""
     streak = 0
-    for status in ResearchRun.objects.filter(status__in=FINAL_STATUSES).order_by("-started_at", "-id").values_list("status", flat=True).iterator():
+    runs = ResearchRun.objects.filter(status__in=FINAL_STATUSES)
+    if not include_drill:
+        runs = runs.exclude(strategy__drill=True)
+    for status in runs.order_by("-started_at", "-id").values_list("status", flat=True).iterator():
         if status != "failed":
             break
         streak += 1

@@ -313,3 +313,21 @@ GOVERNANCE_PROMOTION_REQUEST_TTL_HOURS = env_float(
 GOVERNANCE_CAPITAL_RAMP_INTERVAL = env_float(
     "GOVERNANCE_CAPITAL_RAMP_INTERVAL", 900.0, "Seconds between capital-ramp checks (beat); each NYSE session is evaluated once, after its close."
 )
+GOVERNANCE_DRILL_TICK_SECONDS = env_float(
+    "GOVERNANCE_DRILL_TICK_SECONDS", 1.0, "Seconds between the rollback drill's own ingest polls and emergency-stop evaluations."
+)
+GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS = env_float(
+    "GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS", 60.0, "Longest a drill waits for the halt, and again for the recovery, before it fails."
+)
+GOVERNANCE_DRILL_SIGNAL_LAG_SECONDS = env_float(
+    "GOVERNANCE_DRILL_SIGNAL_LAG_SECONDS", 5.0, "Signal-lag limit the lag drill evaluates against (time-compressed from the policy's 600 s)."
+)
+GOVERNANCE_DRILL_SIMULATOR_URL = env_str(
+    "GOVERNANCE_DRILL_SIMULATOR_URL", "", "Market simulator control endpoint the lag and staleness drills pause (default: http://127.0.0.1:SIMULATOR_PORT/control)."
+)
+GOVERNANCE_DRILL_VENUE_URL = env_str(
+    "GOVERNANCE_DRILL_VENUE_URL", "", "Local LEAN venue the fallback drill makes fail (default: TRADING_LEAN_URL); it must serve /_venue/switches."
+)
+GOVERNANCE_DRILL_RESEARCH_TABLE = env_str(
+    "GOVERNANCE_DRILL_RESEARCH_TABLE", "torghut_drill_missing_source", "ClickHouse table the research-failure drill reads; it must not exist, so each run fails."
+)

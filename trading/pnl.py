@@ -98,6 +98,7 @@ def pnl_rolling_daily(*, now: datetime | None = None) -> RollingPnl:
     gated = strategy_versions_with_passing_gates()
     fills = (
         Execution.objects.filter(filled_at__gte=start, filled_at__lte=end, filled_quantity__gt=0, avg_fill_price__isnull=False)
+        .exclude(decision__strategy__drill=True)  # the rollback drill's injected losses are not trading results
         .select_related("decision__strategy").order_by("filled_at", "id")
     )
     result = RollingPnl(window_start=start, window_end=end, mark_source="signals", allocated_capital=_allocated_capital())

@@ -54,7 +54,7 @@ def short_run(settings, signal_table, static_universe, lean_venue):
         decision_submit(decision_id=decision_id)
     continuity_evaluate()
     research_lane_run()
-    drill_run(trigger="signal_lag")
+    drill_run(trigger="research_failures")
 
 
 def test_every_dashboard_and_alert_metric_is_exported_after_a_short_run(short_run, client):
