@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VAR := $(CURDIR)/var
 
-.PHONY: run test test-faults load bootstrap migrate bench lint clean-var
+.PHONY: run test test-faults load drill bootstrap migrate bench lint clean-var
 
 bootstrap:
 	@bash scripts/bootstrap.sh all
@@ -24,6 +24,10 @@ test-faults: bootstrap
 # The full 10-minute load run (the suite runs a 20 s version; TORGHUT_LOAD_SECONDS overrides).
 load: bootstrap
 	@bash scripts/load.sh
+
+# The rollback drill against the running `make run` stack (ARGS="--trigger lag" for one trigger).
+drill:
+	@bash scripts/manage.sh drill $(ARGS)
 
 migrate: bootstrap
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput

@@ -26,7 +26,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from governance.emergency import RECOVERABLE, emergency_inputs_collect
+from governance.emergency import BREACH, RECOVERABLE, UNREADABLE, emergency_inputs_collect
 from governance.evidence import evidence_package_missing_sections
 from governance.models import DrillRun, EvidencePackage, KillSwitchState, LaneChangeCause, Trigger, TriggerState
 from governance.selectors import evidence_chain_verify, kill_switch_order_check
@@ -121,7 +121,11 @@ class Drill:
 
 def _ingest_poll(drill: Drill) -> None:
     from trading.services import signals_ingest
+    from trading.signals import source as signal_source
 
+    # The drill polls between beat's polls, so it often finds nothing new; a fresh tail probe keeps the lag
+    # of such an empty poll true (a cached probe would make it look up to the cache age older).
+    signal_source.probe_forget()
     signals_ingest(source=settings.TRADING_SIGNAL_SOURCE, account=settings.TRADING_ACCOUNT, shard=0)
 
 
@@ -138,36 +142,50 @@ def _resume_simulator(drill: Drill) -> None:
 
 
 def _fail_venue(drill: Drill) -> None:
-    """Make the LEAN venue answer 503 and send enough orders to it that fallbacks pass the budget."""
+    """Make the LEAN venue answer 503, then send orders to it until fallbacks pass the budget."""
+    _http("POST", venue_control_url(), json={"fail_status": 503})
+    drill.fault.update(venue=venue_control_url(), venue_fail_status=503, orders_sent=0, orders_throttled=0, fallback_reasons=[])
+    _fallback_top_up(drill)
+
+
+def _trading_active() -> bool:
+    return kill_switch_order_check(reduces_exposure=False).allowed
+
+
+def _fallback_top_up(drill: Drill) -> None:
+    """Send one-share drill orders (alternating sides) until the window's fallback ratio is a margin over
+    the budget: the stack's own orders keep arriving during the drill and dilute it."""
     from trading.execution_selectors import execution_fallback_ratio
 
     from governance.services import emergency_stop_policies_ensure
 
-    _http("POST", venue_control_url(), json={"fail_status": 503})
-    drill.fault.update(venue=venue_control_url(), venue_fail_status=503)
+    if not _trading_active():
+        return  # halted (perhaps by another trigger): orders would be refused, and the drill waits on
     policy = emergency_stop_policies_ensure()[Trigger.FALLBACK_RATIO]
     window, min_orders = int(policy.params.get("window_seconds", 1800)), int(policy.params.get("min_orders", 20))
-    ratio, total = execution_fallback_ratio(window_seconds=window, include_drill=True)
+    target = policy.threshold + (1 - policy.threshold) * 0.1
+    ratio, total = execution_fallback_ratio(window_seconds=window, drill_since=drill.run.started_at)
     fallbacks = round(ratio * total)
-    # f fallbacks more make (fallbacks + f) / (total + f) exceed the threshold, with at least min_orders in all.
-    needed = max(min_orders - total, math.floor((policy.threshold * total - fallbacks) / (1 - policy.threshold)) + 1, 1)
+    # f more fallbacks make (fallbacks + f) / (total + f) reach the target, with at least min_orders in all.
+    needed = max(min_orders - total, math.ceil((target * total - fallbacks) / (1 - target)), 0)
     strategy = _drill_strategy("venue", adapter="lean")
-    sent, refused, reasons = 0, 0, set()
+    sent = 0
+    reasons = set(drill.fault["fallback_reasons"])
     deadline = time.monotonic() + settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS
-    side = "buy"
     while sent < needed and time.monotonic() < deadline:
+        side = "buy" if drill.fault["orders_sent"] % 2 == 0 else "sell"
         execution, reason = drill.order(strategy, side=side, quantity=Decimal(1), price=DRILL_PRICE)
         if execution is None:
-            refused += 1
+            drill.fault["orders_throttled"] += 1
             if reason != "orders_per_second":
                 raise DrillFaultError(f"a fallback drill order was refused: {reason}")
         else:
             sent += 1
-            side = "sell" if side == "buy" else "buy"
+            drill.fault["orders_sent"] += 1
             if execution.fallback_reason:
                 reasons.add(execution.fallback_reason)
         time.sleep(1.0 / max(1, settings.TRADING_MAX_ORDERS_PER_SECOND))
-    drill.fault.update(orders_sent=sent, orders_throttled=refused, fallback_reasons=sorted(reasons))
+    drill.fault["fallback_reasons"] = sorted(reasons)
     if sent < needed:
         raise DrillFaultError(f"sent {sent} of the {needed} orders the fallback drill needs")
 
@@ -183,6 +201,8 @@ def _book_losses(drill: Drill) -> None:
 
     from governance.services import emergency_stop_policies_ensure
 
+    if not _trading_active():
+        return
     policy = emergency_stop_policies_ensure()[Trigger.PNL_DRAWDOWN]
     strategy = _drill_strategy("losses", adapter="simulated")
     limit = min(settings.TRADING_MAX_ORDER_NOTIONAL, settings.TRADING_MAX_POSITION_NOTIONAL) * 0.9
@@ -190,7 +210,7 @@ def _book_losses(drill: Drill) -> None:
     deadline = time.monotonic() + settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS
     rounds = 0
     while True:
-        pnl = pnl_today(include_drill=True)
+        pnl = pnl_today(drill_since=drill.run.started_at)
         loss, capital = max(0.0, -pnl["total"]), pnl["allocated_capital"]
         if loss > 0 and (capital <= 0 or loss / capital > policy.threshold):
             break
@@ -204,7 +224,8 @@ def _book_losses(drill: Drill) -> None:
             if execution is None:
                 raise DrillFaultError(f"a drawdown drill order was refused: {reason}")
         rounds += 1
-    drill.fault.update(losing_round_trips=rounds, quantity=str(quantity), loss=round(loss, 2), allocated_capital=capital)
+    drill.fault.update(losing_round_trips=drill.fault.get("losing_round_trips", 0) + rounds, quantity=str(quantity),
+                       loss=round(loss, 2), allocated_capital=capital)
 
 
 def _fail_research(drill: Drill) -> None:
@@ -239,17 +260,19 @@ def _nothing(drill: Drill) -> None:
 @dataclass(frozen=True)
 class Fault:
     inject: Callable[[Drill], None]
-    drive: Callable[[Drill], None]  # each tick, before the evaluation (the ingest poll that sees the gap)
     repair: Callable[[Drill], None]
     describe: str
+    sustain: Callable[[Drill], None] = _nothing  # each tick until the halt: keep the fault's size up
 
 
+# Every tick polls ingest before it evaluates, so the signal inputs are the stack's own (and, for the
+# paused simulator, the poll is what sees the gap).
 FAULTS: dict[str, Fault] = {
-    Trigger.SIGNAL_LAG: Fault(_pause_simulator, _ingest_poll, _resume_simulator, "pause the market simulator"),
-    Trigger.STALENESS_STREAK: Fault(_pause_simulator, _ingest_poll, _resume_simulator, "pause the market simulator"),
-    Trigger.FALLBACK_RATIO: Fault(_fail_venue, _nothing, _repair_venue, "make the LEAN venue answer 503"),
-    Trigger.PNL_DRAWDOWN: Fault(_book_losses, _nothing, _nothing, "book losing round trips"),
-    Trigger.RESEARCH_FAILURES: Fault(_fail_research, _nothing, _nothing, "run research on a missing source"),
+    Trigger.SIGNAL_LAG: Fault(_pause_simulator, _resume_simulator, "pause the market simulator"),
+    Trigger.STALENESS_STREAK: Fault(_pause_simulator, _resume_simulator, "pause the market simulator"),
+    Trigger.FALLBACK_RATIO: Fault(_fail_venue, _repair_venue, "make the LEAN venue answer 503", sustain=_fallback_top_up),
+    Trigger.PNL_DRAWDOWN: Fault(_book_losses, _nothing, "book losing round trips", sustain=_book_losses),
+    Trigger.RESEARCH_FAILURES: Fault(_fail_research, _nothing, "run research on a missing source"),
 }
 
 
@@ -284,11 +307,11 @@ def _overrides(trigger: str) -> dict[str, dict[str, Any]]:
     return {}
 
 
-def _tick(drill: Drill, fault: Fault, *, lane_cause: str):
+def _tick(drill: Drill, *, lane_cause: str):
     from governance.services import emergency_stop_evaluate
 
-    fault.drive(drill)
-    inputs = emergency_inputs_collect(include_drill=True)
+    _ingest_poll(drill)
+    inputs = emergency_inputs_collect(drill_since=drill.run.started_at)
     inputs.market_open = True  # the simulated market trades around the clock
     return emergency_stop_evaluate(inputs=inputs, lane_cause=lane_cause, actor=DRILL_ACTOR, policy_overrides=_overrides(drill.trigger))
 
@@ -316,14 +339,22 @@ def drill_run(*, trigger: str, progress: Callable[[str], None] | None = None) ->
     timeout = settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS
     repaired = False
     try:
+        # The trigger must be healthy before the fault, or the halt would prove nothing about the fault.
+        before = next(m for m in _tick(drill, lane_cause=LaneChangeCause.DRILL).measurements if m.trigger == trigger)
+        drill.fault["before"] = {"status": before.status, "value": before.value, "threshold": before.threshold}
+        checks["healthy_before"] = before.status not in (BREACH, UNREADABLE)
+        if not checks["healthy_before"]:
+            raise DrillFaultError(f"{trigger} was already {before.status} before the fault ({before.detail or before.value})")
         say(f"{trigger}: injecting the fault: {fault.describe}")
         injected = time.perf_counter()
         fault.inject(drill)
+        drill.fault["injected_in_seconds"] = round(time.perf_counter() - injected, 3)  # e.g. the orders a fault needs
         halt, halted_at, fired = None, None, []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            fault.sustain(drill)
             before = time.perf_counter()
-            result = _tick(drill, fault, lane_cause=LaneChangeCause.DRILL)
+            result = _tick(drill, lane_cause=LaneChangeCause.DRILL)
             if result.halt is not None:
                 fired += result.fired
                 if halted_at is None:
@@ -353,7 +384,7 @@ def drill_run(*, trigger: str, progress: Callable[[str], None] | None = None) ->
         state, evaluations = None, 0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = _tick(drill, fault, lane_cause=LaneChangeCause.DRILL).state
+            state = _tick(drill, lane_cause=LaneChangeCause.DRILL).state
             evaluations += 1
             if state == KillSwitchState.REDUCING or (expected == KillSwitchState.HALTED and evaluations >= policy.clear_evaluations):
                 break

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from governance.models import EmergencyStopPolicy, Trigger
@@ -87,11 +88,12 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def emergency_inputs_collect(*, fallback_window_seconds: int | None = None, include_drill: bool = False) -> EmergencyInputs:
+def emergency_inputs_collect(*, fallback_window_seconds: int | None = None, drill_since: datetime | None = None) -> EmergencyInputs:
     """Read every input from its owning app; whatever is missing or raises is named in `unreadable`.
 
-    `include_drill` is for the rollback drill's own evaluations: only they see the drill strategy's
-    failed runs, fallbacks and losses, so a finished drill never halts trading again.
+    `drill_since` is for the rollback drill's own evaluations: only they see drill strategies' failed
+    runs, fallbacks and losses, and only those since the drill began, so a finished drill never halts
+    trading (or the next drill) again.
     """
     inputs = EmergencyInputs()
     try:
@@ -109,7 +111,7 @@ def emergency_inputs_collect(*, fallback_window_seconds: int | None = None, incl
     try:
         from research.selectors import research_failure_streak
 
-        inputs.research_failure_streak = int(research_failure_streak(include_drill=include_drill))
+        inputs.research_failure_streak = int(research_failure_streak(drill_since=drill_since))
     except Exception as exc:
         inputs.unreadable[RESEARCH] = _error(exc)
     try:
@@ -119,14 +121,14 @@ def emergency_inputs_collect(*, fallback_window_seconds: int | None = None, incl
             policy = EmergencyStopPolicy.objects.filter(trigger=Trigger.FALLBACK_RATIO).first()
             params = policy.params if policy else DEFAULT_POLICIES[Trigger.FALLBACK_RATIO]["params"]
             fallback_window_seconds = int(params.get("window_seconds", 1800))
-        ratio, orders = execution_fallback_ratio(window_seconds=fallback_window_seconds, include_drill=include_drill)
+        ratio, orders = execution_fallback_ratio(window_seconds=fallback_window_seconds, drill_since=drill_since)
         inputs.fallback_ratio, inputs.fallback_orders = float(ratio), int(orders)
     except Exception as exc:
         inputs.unreadable[FALLBACK] = _error(exc)
     try:
         from trading.selectors import pnl_today
 
-        pnl = pnl_today(include_drill=include_drill)
+        pnl = pnl_today(drill_since=drill_since)
         inputs.pnl_total = float(pnl["total"])
         inputs.allocated_capital = float(pnl["allocated_capital"])
         inputs.sources[PNL] = pnl

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 
 from research.models import GatePolicy, ResearchRun
+from trading.models.strategy import drill_rows_hidden
 
 FINAL_STATUSES = ("passed", "failed")
 
@@ -60,15 +61,19 @@ def research_run_evidence(*, run: ResearchRun) -> dict[str, Any]:
     }
 
 
-def research_failure_streak(*, include_drill: bool = False) -> int:
-    """Consecutive failed runs, newest first; skipped and running runs neither count nor break it.
-    Runs of drill strategies count only for the drill's own evaluation (`include_drill`)."""
+def research_failure_streak(*, drill_since: datetime | None = None) -> int:
+    """Consecutive runs that could not run (an error, not a gate verdict), newest first.
+
+    A run whose gates failed is the lane working (its strategy lost the argument), so it breaks the
+    streak like a passed run; skipped and running runs neither count nor break it. Runs of drill
+    strategies count only for a drill's own evaluation, from its start (`drill_since`).
+    """
     streak = 0
-    runs = ResearchRun.objects.filter(status__in=FINAL_STATUSES)
-    if not include_drill:
-        runs = runs.exclude(strategy__drill=True)
-    for status in runs.order_by("-started_at", "-id").values_list("status", flat=True).iterator():
-        if status != "failed":
+    runs = ResearchRun.objects.filter(status__in=FINAL_STATUSES).exclude(
+        drill_rows_hidden(drill_since=drill_since, flag="strategy__drill", at="started_at"))
+    errored = Case(When(status="failed", gate_report__has_key="error", then=Value(True)), default=Value(False))
+    for failed_to_run in runs.order_by("-started_at", "-id").annotate(errored=errored).values_list("errored", flat=True).iterator():
+        if not failed_to_run:
             break
         streak += 1
     return streak

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from trading.models import Decision, Execution, Strategy
 from trading.models.execution import DecisionStatus, RouteTag
-from trading.models.strategy import Lane
+from trading.models.strategy import Lane, drill_rows_hidden
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,12 @@ def executions_list(*, filters: ListFilters, before_id: int | None, limit: int) 
     return _page(qs, before_id=before_id, limit=limit)
 
 
-def execution_fallback_ratio(*, window_seconds: int, include_drill: bool = False) -> tuple[float, int]:
+def execution_fallback_ratio(*, window_seconds: int, drill_since: datetime | None = None) -> tuple[float, int]:
     """(share of orders in the window that landed on another adapter than expected, orders in the window).
-    Drill strategies' orders count only for the drill's own evaluation (`include_drill`)."""
+    Drill strategies' orders count only for a drill's own evaluation, from its start (`drill_since`)."""
     since = timezone.now() - timedelta(seconds=window_seconds)
-    qs = Execution.objects.filter(created_at__gte=since, route_tag__in=[RouteTag.LIVE, RouteTag.RECONCILED])
-    if not include_drill:
-        qs = qs.exclude(decision__strategy__drill=True)
+    qs = Execution.objects.filter(created_at__gte=since, route_tag__in=[RouteTag.LIVE, RouteTag.RECONCILED]).exclude(
+        drill_rows_hidden(drill_since=drill_since, flag="decision__strategy__drill", at="created_at"))
     orders = qs.count()
     if not orders:
         return 0.0, 0
@@ -129,14 +128,13 @@ def executions_recent(*, limit: int) -> list[dict]:
     return [_execution_dict(e) for e in Execution.objects.select_related("decision__strategy").order_by("-id")[:limit]]
 
 
-def pnl_today(*, include_drill: bool = False) -> dict:
+def pnl_today(*, drill_since: datetime | None = None) -> dict:
     """Today's (UTC) PnL from fills: cash flow of today's fills plus today's net position marked at the
     last fill price per symbol, in total and by strategy; and the capital allocated to trading lanes.
-    Drill strategies' fills count only for the drill's own evaluation (`include_drill`)."""
+    Drill strategies' fills count only for a drill's own evaluation, from its start (`drill_since`)."""
     start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    fills = Execution.objects.filter(filled_at__gte=start, filled_quantity__gt=0, avg_fill_price__isnull=False)
-    if not include_drill:
-        fills = fills.exclude(decision__strategy__drill=True)
+    fills = Execution.objects.filter(filled_at__gte=start, filled_quantity__gt=0, avg_fill_price__isnull=False).exclude(
+        drill_rows_hidden(drill_since=drill_since, flag="decision__strategy__drill", at="filled_at"))
     fills = fills.select_related("decision__strategy").order_by("filled_at", "id")
     last_price: dict[str, Decimal] = {}
     cash: dict[str, Decimal] = defaultdict(Decimal)

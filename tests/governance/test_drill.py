@@ -79,7 +79,7 @@ def _measurement(run: DrillRun, trigger: str) -> dict:
 
 def _assert_passed_and_clean(run: DrillRun, trigger: str) -> None:
     assert run.passed, (run.checks, run.error, run.fault)
-    assert set(run.checks) == {"halted", "order_path_refuses", "evidence_complete", "cancel_complete", "evidence_chain_valid",
+    assert set(run.checks) == {"healthy_before", "halted", "order_path_refuses", "evidence_complete", "cancel_complete", "evidence_chain_valid",
                                "recovery_path", "resumed"}
     assert 0 < run.time_to_halt_seconds <= run.time_to_cancel_seconds < 30
     assert trigger in run.evidence.triggers and trigger in run.fault["fired"]
@@ -156,7 +156,7 @@ def test_research_drill_runs_research_on_a_missing_table_and_needs_an_operator(p
     assert "torghut_drill_missing_source" in run.fault["failure_reason"]
     # Not a recoverable trigger: after the repair it stays halted until the (drill's) release.
     assert run.fault["recovery"]["state"] == "halted"
-    assert research_failure_streak() == 0 and research_failure_streak(include_drill=True) == 3
+    assert research_failure_streak() == 0 and research_failure_streak(drill_since=run.started_at) == 3
 
 
 def test_a_drill_without_its_fault_endpoint_is_refused_and_records_nothing(settings):
@@ -210,6 +210,17 @@ def test_a_failing_drill_makes_the_command_fail(settings, simulator):
     assert run.checks["halted"] and not run.checks["cancel_complete"] and not run.passed
 
 
+def test_a_trigger_already_breaching_before_the_fault_fails_the_drill(paper_stack, operator):
+    from governance.services import emergency_stop_policy_update
+
+    # A limit of zero failed research runs breaches with no fault at all.
+    emergency_stop_policy_update(trigger="research_failures", actor=operator, reason="test", changes={"threshold": 0.0})
+    run = drill_run(trigger="research_failures")
+    assert not run.passed and run.checks == {"healthy_before": False, "completed": False}
+    assert "already breach before the fault" in run.error and "failed_runs" not in run.fault
+    assert KillSwitch.objects.get().state == "active", "a drill that never injected must not leave a halt"
+
+
 def test_every_drill_name_maps_to_a_fault():
     from governance.drill import FAULTS
 
@@ -228,3 +239,11 @@ def test_drill_runs_are_listed_through_the_api(paper_stack, api_client):
     listed = api_client.get("/governance/drills").json()
     assert [(r["id"], r["trigger"], r["passed"], r["evidence_id"]) for r in listed] == [(run.pk, "research_failures", True, run.evidence_id)]
     assert listed[0]["fault"]["failed_runs"] == run.fault["failed_runs"]
+
+
+@pytest.mark.django_db(transaction=True)  # orders: Postgres now() must move (rate limit)
+def test_a_drill_does_not_see_the_rows_of_an_earlier_drill(paper_stack):
+    first = drill_run(trigger="research_failures")
+    second = drill_run(trigger="pnl_drawdown")
+    assert first.passed and second.passed, (first.checks, second.checks, second.error)
+    assert second.fault["fired"] == ["pnl_drawdown"] and second.evidence.triggers == ["pnl_drawdown"]

@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from research import selectors
+from tests.factories import research_run_create
 from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchRun
 from research.services import gate_policy_create, gate_policy_update, research_lane_run, research_run_id
 from tests.research.conftest import crossing_rows, insert_signals
@@ -172,11 +173,15 @@ def test_selectors_report_the_failure_streak_latest_gate_reports_and_passed_runs
     research_lane_run(now=NOW + timedelta(minutes=5))
     research_lane_run(now=NOW + timedelta(minutes=10))
     assert selectors.research_failure_streak() == 2
+    # A run whose gates fail is the lane working: it ends the streak of runs that could not run.
+    gates_failed = research_run_create(strategy=strategy, status="failed", gate_statuses=("pass", "fail"))
+    assert ResearchRun.objects.order_by("-started_at").first() == gates_failed
+    assert selectors.research_failure_streak() == 0
     latest = selectors.gate_reports_latest(limit=2)
     assert [r["status"] for r in latest] == ["failed", "failed"]
     assert all(HEX64.match(r["gate_report_trace_id"]) and HEX64.match(r["recommendation_trace_id"]) for r in latest)
     assert selectors.passed_paper_runs(strategy_id=strategy.pk, version="1") == 1
-    assert selectors.gate_non_error_ratio(strategy_id=strategy.pk, version="1") == pytest.approx(8 / 10)
+    assert selectors.gate_non_error_ratio(strategy_id=strategy.pk, version="1") == pytest.approx((8 + 2) / (10 + 2))  # + the pass/fail run
 
 
 def test_no_finished_run_means_a_non_error_ratio_of_zero(make_strategy):

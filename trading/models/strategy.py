@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
+from django.db.models import Q
 
 
 class Lane(models.TextChoices):
@@ -37,3 +40,12 @@ class Strategy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.version} [{self.lane}]"
+
+
+def drill_rows_hidden(*, drill_since: datetime | None, flag: str, at: str) -> Q:
+    """The drill strategies' rows an evaluation must not see (`flag` is the path to `Strategy.drill`, `at`
+    the row's time): all of them outside a drill; during one, those from before it began."""
+    hidden = Q(**{flag: True})
+    if drill_since is not None:
+        hidden &= Q(**{f"{at}__lt": drill_since})
+    return hidden
