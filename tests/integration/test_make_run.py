@@ -107,6 +107,12 @@ def test_make_run_starts_every_process_and_ctrl_c_stops_them(run_database, tmp_p
         assert "created paper strategies: bollinger_reversion, macd_rsi" in output
         for name in ("web.1", "worker.1", "beat.1", "flower.1", "simulator.1", "venues.1"):
             assert f"{name} started" in output
+        # `make drill` against this stack: every fault injected for real into its simulator, venues and research.
+        drill = subprocess.run(["bash", "scripts/manage.sh", "drill", "--trigger", "all"], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=300)
+        assert drill.returncode == 0, drill.stdout[-3000:] + drill.stderr[-3000:]
+        for name in ("lag", "staleness", "lane_failures", "fallback", "drawdown"):
+            assert f"\n{name}: passed halt=" in drill.stdout
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
