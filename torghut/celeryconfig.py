@@ -8,6 +8,9 @@ from torghut.queues import ALL_QUEUES, Queue
 from torghut.schedule import BEAT_SCHEDULE
 
 broker_url = settings.CELERY_BROKER_URL
+if broker_url.startswith("redis://"):
+    # kombu's Redis transport loses a message popped just before Redis dies; see torghut.broker.
+    broker_transport = "torghut.broker:Transport"
 result_backend = settings.CELERY_RESULT_BACKEND
 result_expires = 3600
 task_serializer = "json"
