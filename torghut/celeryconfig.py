@@ -8,6 +8,9 @@ from torghut.queues import ALL_QUEUES, Queue
 from torghut.schedule import BEAT_SCHEDULE
 
 broker_url = settings.CELERY_BROKER_URL
+if broker_url.startswith("redis://"):
+    # kombu's Redis transport loses a message popped just before Redis dies; see torghut.broker.
+    broker_transport = "torghut.broker:Transport"
 result_backend = settings.CELERY_RESULT_BACKEND
 result_expires = 3600
 task_serializer = "json"
@@ -20,7 +23,12 @@ task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 task_soft_time_limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
 task_time_limit = settings.CELERY_TASK_TIME_LIMIT
-task_track_started = True
+# No STARTED write to the result backend before the body: when it fails (Redis restarting) Celery fails
+# the task outside its body and acks it, so the body never runs. Flower still sees task-started events.
+task_track_started = False
+# Result writes after the body ride out a Redis restart instead of failing the finished task.
+result_backend_always_retry = True
+result_backend_max_retries = 20
 task_send_sent_event = True
 worker_send_task_events = True
 worker_hijack_root_logger = False
