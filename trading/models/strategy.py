@@ -24,7 +24,7 @@ class Strategy(models.Model):
     capital_fraction = models.DecimalField(max_digits=6, decimal_places=5, default=0, help_text="Target share of capital, 0..1.")
     enabled = models.BooleanField(default=True)
     drill = models.BooleanField(
-        default=False, editable=False,
+        default=False, db_default=False, editable=False,
         help_text="Created by the rollback drill: its orders, fills and research runs never feed the emergency stop outside a drill.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
