@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import TextField
-from django.db.models.expressions import RawSQL
+from django.db.models import JSONField
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+from torghut.db import prepared_cursor
 from trading.adapters import ADAPTER_NAMES, adapter_class, adapter_get
 from trading.adapters.base import AdapterError, OrderRequest, OrderState
 from trading.adapters.router import RouteOutcome, adapter_chain, route_submit
@@ -36,6 +36,29 @@ def _strategy_adapter(decision: Decision) -> str:
     return str((decision.strategy.parameters or {}).get("adapter") or "")
 
 
+# Every column but the JSON ones (the rationale), which the order path never reads.
+_LOCK_FIELDS = [f for f in Decision._meta.concrete_fields if not isinstance(f, JSONField)]
+_LOCK_SQL = (
+    "SELECT {columns}, s.parameters ->> 'adapter', pg_advisory_xact_lock(hashtext('torghut-orders:' || d.account))"
+    " FROM trading_decision d JOIN trading_strategy s ON s.id = d.strategy_id WHERE d.id = %s FOR UPDATE OF d"
+).format(columns=", ".join(f"d.{connection.ops.quote_name(f.column)}" for f in _LOCK_FIELDS))
+
+
+def _decision_lock(*, decision_id: int) -> tuple[Decision, str]:
+    """The decision, row-locked, and its strategy's adapter override; the account's order lock is held too.
+
+    One account's checks run one at a time, so two workers cannot both pass the rate and position
+    limits: the account lock is taken in the same round trip as the decision's row lock.
+    """
+    with prepared_cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [decision_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Decision.DoesNotExist(f"decision {decision_id} does not exist")
+    decision = Decision.from_db(connection.alias, [f.attname for f in _LOCK_FIELDS], row[: len(_LOCK_FIELDS)])
+    return decision, row[len(_LOCK_FIELDS)] or ""
+
+
 def decision_submit(*, decision_id: int) -> Execution | None:
     """Risk-check a planned decision and send it once through the router; record the outcome.
 
@@ -46,13 +69,7 @@ def decision_submit(*, decision_id: int) -> Execution | None:
     anywhere, and the redelivered task simply does it again.
     """
     with transaction.atomic():
-        # One account's checks run one at a time, so two workers cannot both pass the rate and position
-        # limits: the account lock is taken in the same round trip as the decision's row lock.
-        decision = (
-            Decision.objects.select_for_update(of=("self",)).select_related("strategy")
-            .annotate(account_lock=RawSQL("pg_advisory_xact_lock(hashtext('torghut-orders:' || trading_decision.account))", (), output_field=TextField()))
-            .get(pk=decision_id)
-        )
+        decision, strategy_adapter = _decision_lock(decision_id=decision_id)
         if decision.status != DecisionStatus.PLANNED:
             return None
         if (timezone.now() - decision.decided_at).total_seconds() > settings.TRADING_DECISION_TTL_SECONDS:
@@ -67,7 +84,7 @@ def decision_submit(*, decision_id: int) -> Execution | None:
             decision.save(update_fields=["status", "reject_reason", "updated_at"])
             EXECUTION_ERRORS.labels(category=f"risk_{reason}").inc()
             return None
-        chain = adapter_chain(override=_strategy_adapter(decision), lane=decision.lane)
+        chain = adapter_chain(override=strategy_adapter, lane=decision.lane)
         decision.status, decision.submitted_at, decision.expected_adapter = DecisionStatus.SUBMITTED, timezone.now(), chain[0]
         order = OrderRequest(
             client_order_id=decision.decision_hash, symbol=decision.symbol, side=decision.side, quantity=decision.quantity,
@@ -162,7 +179,7 @@ def _execution_insert(*, decision: Decision, execution: Execution, claim_pending
     reject_reason = (execution.error_category or "venue_rejected") if sync and status == DecisionStatus.REJECTED else decision.reject_reason
     now = timezone.now()
     sql = _EXECUTION_INSERT_SQL.format(insert=insert_sql, decision=connection.ops.quote_name(Decision._meta.db_table))
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [*insert_params, status, reject_reason, decision.submitted_at, decision.expected_adapter, now, decision.pk, sync])
         row = cursor.fetchone()
     if row is None:
