@@ -11,7 +11,7 @@ from tests.trading.execution_fixtures import alpaca_venue, lean_venue, macd_cros
 from trading.adapters import adapter_class
 from trading.adapters.base import AdapterUnreachable
 from trading.adapters.simulated import SimulatedAdapter
-from trading.consumers import signals_consume
+from trading.decisions import decisions_from_signals
 from trading.execution_services import decision_submit
 from trading.models import Decision, Execution
 
@@ -23,11 +23,12 @@ class _Crash(Exception):
 
 
 def _decision(symbol: str = "AAPL", **strategy_parameters) -> Decision:
-    if not Decision.objects.exists():
-        make_strategy(**strategy_parameters)
+    # Decisions only, no dispatch: these tests commit, and a worker left running by another test
+    # would otherwise submit the decision alongside them.
+    make_strategy(**strategy_parameters)
     with transaction.atomic():
-        signals_consume(signals=macd_cross_up(symbol, price=100.0), account="paper")
-    return Decision.objects.get(symbol=symbol)
+        [decision] = decisions_from_signals(signals=macd_cross_up(symbol, price=100.0), account="paper")
+    return decision
 
 
 def _crash_on_record(monkeypatch) -> None:
