@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import TextField
-from django.db.models.expressions import RawSQL
+from django.db.models import JSONField
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from trading.adapters import ADAPTER_NAMES, adapter_get
+from torghut.db import prepared_cursor
+from trading.adapters import ADAPTER_NAMES, adapter_class, adapter_get
 from trading.adapters.base import AdapterError, OrderRequest, OrderState
 from trading.adapters.router import RouteOutcome, adapter_chain, route_submit
 from trading.execution_metrics import DECISION_TO_FILL, EXECUTION_ERRORS, EXECUTION_REQUESTS
@@ -37,20 +36,40 @@ def _strategy_adapter(decision: Decision) -> str:
     return str((decision.strategy.parameters or {}).get("adapter") or "")
 
 
+# Every column but the JSON ones (the rationale), which the order path never reads.
+_LOCK_FIELDS = [f for f in Decision._meta.concrete_fields if not isinstance(f, JSONField)]
+_LOCK_SQL = (
+    "SELECT {columns}, s.parameters ->> 'adapter', pg_advisory_xact_lock(hashtext('torghut-orders:' || d.account))"
+    " FROM trading_decision d JOIN trading_strategy s ON s.id = d.strategy_id WHERE d.id = %s FOR UPDATE OF d"
+).format(columns=", ".join(f"d.{connection.ops.quote_name(f.column)}" for f in _LOCK_FIELDS))
+
+
+def _decision_lock(*, decision_id: int) -> tuple[Decision, str]:
+    """The decision, row-locked, and its strategy's adapter override; the account's order lock is held too.
+
+    One account's checks run one at a time, so two workers cannot both pass the rate and position
+    limits: the account lock is taken in the same round trip as the decision's row lock.
+    """
+    with prepared_cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [decision_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Decision.DoesNotExist(f"decision {decision_id} does not exist")
+    decision = Decision.from_db(connection.alias, [f.attname for f in _LOCK_FIELDS], row[: len(_LOCK_FIELDS)])
+    return decision, row[len(_LOCK_FIELDS)] or ""
+
+
 def decision_submit(*, decision_id: int) -> Execution | None:
     """Risk-check a planned decision and send it once through the router; record the outcome.
 
-    Marking the decision `submitted` commits before any network call, so a redelivered task (worker
-    killed mid-flight) finds it already submitted and sends nothing: reconciliation settles it.
+    Before an adapter with external side effects is called, the decision commits as `submitted`, so
+    a redelivered task (worker killed mid-flight) finds it already submitted and sends nothing:
+    reconciliation settles it. An adapter without them (the simulator) is called inside the claiming
+    transaction and its outcome is recorded there too: a crash before that one commit leaves nothing
+    anywhere, and the redelivered task simply does it again.
     """
     with transaction.atomic():
-        # One account's checks run one at a time, so two workers cannot both pass the rate and position
-        # limits: the account lock is taken in the same round trip as the decision's row lock.
-        decision = (
-            Decision.objects.select_for_update(of=("self",)).select_related("strategy")
-            .annotate(account_lock=RawSQL("pg_advisory_xact_lock(hashtext('torghut-orders:' || trading_decision.account))", (), output_field=TextField()))
-            .get(pk=decision_id)
-        )
+        decision, strategy_adapter = _decision_lock(decision_id=decision_id)
         if decision.status != DecisionStatus.PLANNED:
             return None
         if (timezone.now() - decision.decided_at).total_seconds() > settings.TRADING_DECISION_TTL_SECONDS:
@@ -65,13 +84,18 @@ def decision_submit(*, decision_id: int) -> Execution | None:
             decision.save(update_fields=["status", "reject_reason", "updated_at"])
             EXECUTION_ERRORS.labels(category=f"risk_{reason}").inc()
             return None
-        chain = adapter_chain(override=_strategy_adapter(decision), lane=decision.lane)
+        chain = adapter_chain(override=strategy_adapter, lane=decision.lane)
         decision.status, decision.submitted_at, decision.expected_adapter = DecisionStatus.SUBMITTED, timezone.now(), chain[0]
+        order = OrderRequest(
+            client_order_id=decision.decision_hash, symbol=decision.symbol, side=decision.side, quantity=decision.quantity,
+            order_type=decision.order_type, reference_price=decision.price, correlation_id=f"decision-{decision.pk}",
+        )
+        if not adapter_class(chain[0]).external_side_effects:
+            outcome = route_submit(order=order, chain=chain[:1])
+            if not outcome.exhausted:
+                return execution_record(decision=decision, outcome=outcome, first_write=True, claim_pending=True)
+            # The local venue did not take it; the venues after it may keep what they are sent.
         decision.save(update_fields=["status", "submitted_at", "expected_adapter", "updated_at"])
-    order = OrderRequest(
-        client_order_id=decision.decision_hash, symbol=decision.symbol, side=decision.side, quantity=decision.quantity,
-        order_type=decision.order_type, reference_price=decision.price, correlation_id=f"decision-{decision.pk}",
-    )
     outcome = route_submit(order=order, chain=chain)
     return execution_record(decision=decision, outcome=outcome, first_write=True)
 
@@ -94,7 +118,7 @@ def _apply_state(execution: Execution, state: OrderState) -> bool:
     return execution.status == ExecutionStatus.FILLED and not was_filled
 
 
-def _sync_decision(decision: Decision | None, execution: Execution) -> None:
+def _sync_decision(decision: Decision | None, execution: Execution, *, claim_pending: bool = False) -> None:
     if decision is None:
         return
     status = _DECISION_STATUS.get(execution.status)
@@ -102,7 +126,9 @@ def _sync_decision(decision: Decision | None, execution: Execution) -> None:
         decision.status = status
         if status == DecisionStatus.REJECTED:
             decision.reject_reason = execution.error_category or "venue_rejected"
-        decision.save(update_fields=["status", "reject_reason", "updated_at"])
+    elif not claim_pending:
+        return
+    decision.save(update_fields=["status", "reject_reason", "updated_at", *(_CLAIM_FIELDS if claim_pending else ())])
 
 
 def _observe_fill(execution: Execution) -> None:
@@ -130,38 +156,49 @@ def _execution_apply(*, decision: Decision, outcome: RouteOutcome, route_tag: st
     return execution, newly_filled
 
 
-_DECISION_SYNC_SQL = (
-    "WITH inserted AS ({insert} RETURNING id),"
-    " synced AS (UPDATE {decision} SET status = %s, reject_reason = %s, updated_at = %s WHERE id = %s AND %s)"
+# What the submitting worker writes on the decision when it claims it (see `decision_submit`).
+_CLAIM_FIELDS = ("submitted_at", "expected_adapter")
+
+_EXECUTION_INSERT_SQL = (
+    "WITH inserted AS ({insert} ON CONFLICT DO NOTHING RETURNING id),"
+    " synced AS (UPDATE {decision} SET status = %s, reject_reason = %s, submitted_at = %s, expected_adapter = %s, updated_at = %s"
+    " WHERE id = %s AND %s AND EXISTS (SELECT FROM inserted))"
     " SELECT id FROM inserted"
 )
 
 
-def _execution_insert(*, decision: Decision, execution: Execution) -> None:
+def _execution_insert(*, decision: Decision, execution: Execution, claim_pending: bool) -> bool:
     """Insert a new execution row and sync its decision in one statement (one round trip, atomic by
-    itself). Raises IntegrityError, writing nothing, when the order already has a row."""
+    itself). False, writing nothing, when the order already has a row."""
     query = InsertQuery(Execution)
     query.insert_values([f for f in Execution._meta.local_concrete_fields if not f.primary_key], [execution])
     [(insert_sql, insert_params)] = query.get_compiler(connection=connection).as_sql()
     status = _DECISION_STATUS.get(execution.status)
-    sync = bool(status and decision.status != status)
+    sync = claim_pending or bool(status and decision.status != status)
+    status = status or decision.status
     reject_reason = (execution.error_category or "venue_rejected") if sync and status == DecisionStatus.REJECTED else decision.reject_reason
     now = timezone.now()
-    sql = _DECISION_SYNC_SQL.format(insert=insert_sql, decision=connection.ops.quote_name(Decision._meta.db_table))
-    # Inside a caller's transaction a savepoint keeps a collision from breaking it.
-    with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
-        cursor.execute(sql, [*insert_params, status or decision.status, reject_reason, now, decision.pk, sync])
-        execution.pk = cursor.fetchone()[0]
+    sql = _EXECUTION_INSERT_SQL.format(insert=insert_sql, decision=connection.ops.quote_name(Decision._meta.db_table))
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [*insert_params, status, reject_reason, decision.submitted_at, decision.expected_adapter, now, decision.pk, sync])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    execution.pk = row[0]
     execution._state.adding, execution._state.db = False, connection.alias
     if sync:
         decision.status, decision.reject_reason, decision.updated_at = status, reject_reason, now
+    return True
 
 
-def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: str = RouteTag.LIVE, first_write: bool = False) -> Execution:
+def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: str = RouteTag.LIVE, first_write: bool = False,
+                     claim_pending: bool = False) -> Execution:
     """Write the execution row for a routed decision (or update the one reconciliation made meanwhile).
 
     `first_write` is the submitting worker's own write, which almost never finds a row: it inserts
     without looking first and falls back to updating reconciliation's row when the insert collides.
+    `claim_pending` says the decision's `submitted` claim is set on `decision` but not yet written:
+    it is written with the row, in the caller's transaction.
     """
     for reason in outcome.fallback_reasons if route_tag == RouteTag.LIVE else ():
         EXECUTION_ERRORS.labels(category=reason.split("_", 1)[1]).inc()
@@ -171,16 +208,14 @@ def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: st
     execution: Execution | None = None
     if first_write:
         execution, newly_filled = _execution_apply(decision=decision, outcome=outcome, route_tag=route_tag, execution=None)
-        try:
-            _execution_insert(decision=decision, execution=execution)
-        except IntegrityError:
+        if not _execution_insert(decision=decision, execution=execution, claim_pending=claim_pending):
             execution = None
     if execution is None:
         with transaction.atomic():
             current = Execution.objects.select_for_update().filter(client_order_id=decision.decision_hash).first()
             execution, newly_filled = _execution_apply(decision=decision, outcome=outcome, route_tag=route_tag, execution=current)
             execution.save()
-            _sync_decision(decision, execution)
+            _sync_decision(decision, execution, claim_pending=claim_pending)
     if newly_filled:
         _observe_fill(execution)
     return execution

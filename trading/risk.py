@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
 
+from torghut.db import prepared_cursor
 from trading.models import Decision
 from trading.models.execution import Side
 
@@ -34,7 +34,7 @@ class Book:
 def book_snapshot(*, decision: Decision) -> Book:
     """Signed position (buys minus sells filled), an open opposite-side order, and orders in the last second."""
     opposite = Side.SELL if decision.side == Side.BUY else Side.BUY
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_BOOK_SQL, {"account": decision.account, "symbol": decision.symbol, "opposite": opposite.value, "id": decision.pk})
         position, opposite_open, recent = cursor.fetchone()
     return Book(position=Decimal(position), opposite_open=bool(opposite_open), orders_last_second=int(recent))

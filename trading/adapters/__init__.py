@@ -6,18 +6,23 @@ from trading.adapters.base import Adapter
 ADAPTER_NAMES = ("simulated", "lean", "alpaca")
 
 
-def adapter_get(name: str) -> Adapter:
-    """A fresh adapter by name (settings are read at construction, so tests can change them)."""
+def adapter_class(name: str) -> type[Adapter]:
+    """The adapter class by name, for what it declares (e.g. `external_side_effects`) without building one."""
     if name == "simulated":
         from trading.adapters.simulated import SimulatedAdapter
 
-        return SimulatedAdapter()
+        return SimulatedAdapter
     if name == "lean":
         from trading.adapters.lean import LeanAdapter
 
-        return LeanAdapter()
+        return LeanAdapter
     if name == "alpaca":
         from trading.adapters.alpaca import AlpacaAdapter
 
-        return AlpacaAdapter()
+        return AlpacaAdapter
     raise ValueError(f"unknown adapter {name!r}; known: {ADAPTER_NAMES}")
+
+
+def adapter_get(name: str) -> Adapter:
+    """A fresh adapter by name (settings are read at construction, so tests can change them)."""
+    return adapter_class(name)()

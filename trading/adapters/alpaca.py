@@ -68,6 +68,7 @@ def _state(order: Any) -> OrderState:
 
 class AlpacaAdapter:
     name = "alpaca"
+    external_side_effects = True
 
     def __init__(self, *, base_url: str | None = None, timeout: float | None = None, key_id: str | None = None, secret_key: str | None = None) -> None:
         base_url = (base_url or settings.TRADING_ALPACA_BASE_URL).rstrip("/")

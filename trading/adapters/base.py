@@ -98,6 +98,9 @@ class OrderRejected(AdapterError):
 
 class Adapter(Protocol):
     name: str
+    # True when a submission can leave something outside this process (a venue may hold the order).
+    # The order path makes the decision durably `submitted` before calling such an adapter.
+    external_side_effects: bool
 
     def submit(self, order: OrderRequest) -> OrderState: ...
 

@@ -60,6 +60,7 @@ def parse_lean_order(body: Any, *, client_order_id: str) -> OrderState:
 
 class LeanAdapter:
     name = "lean"
+    external_side_effects = True
 
     def __init__(self, *, base_url: str | None = None, timeout: float | None = None) -> None:
         self.base_url = (base_url or settings.TRADING_LEAN_URL).rstrip("/")

@@ -37,6 +37,11 @@ class RouteOutcome:
     def fallback_count(self) -> int:
         return len(self.fallback_reasons) if self.expected_adapter != self.actual_adapter else 0
 
+    @property
+    def exhausted(self) -> bool:
+        """Every adapter of the chain said for certain that it does not hold the order."""
+        return self.error_category == "chain_exhausted"
+
 
 def adapter_chain(*, override: str = "", lane: str = "paper") -> list[str]:
     """The expected adapter (strategy override, else the setting) followed by the fallback chain."""

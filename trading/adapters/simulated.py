@@ -19,6 +19,8 @@ def simulated_fill_price(*, side: str, reference_price: Decimal, slippage_bps: f
 
 class SimulatedAdapter:
     name = "simulated"
+    # Fills are computed here and live only in the database transaction that records them.
+    external_side_effects = False
 
     def __init__(self, *, slippage_bps: float | None = None, latency_ms: int | None = None) -> None:
         self.slippage_bps = settings.TRADING_SIMULATED_SLIPPAGE_BPS if slippage_bps is None else slippage_bps
