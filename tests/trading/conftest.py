@@ -113,7 +113,7 @@ def _serve(fake: FakeHttp) -> FakeHttp:
             return
 
     fake.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=fake.server.serve_forever, daemon=True).start()
+    threading.Thread(target=fake.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return fake
 
 

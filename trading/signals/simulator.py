@@ -202,7 +202,7 @@ def serve_control(simulator: MarketSimulator, *, host: str, port: int) -> Thread
             return
 
     server = ThreadingHTTPServer((host, port), Handler)
-    threading.Thread(target=server.serve_forever, name="simulator-http", daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="simulator-http", daemon=True).start()
     return server
 
 

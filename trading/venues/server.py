@@ -124,7 +124,7 @@ class VenueServer:
         return f"http://{host}:{port}"
 
     def start(self) -> VenueServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name=f"venue-{self.kind}", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"venue-{self.kind}", daemon=True)
         self._thread.start()
         return self
 
