@@ -55,8 +55,8 @@ def simulator_control_url() -> str:
     return settings.GOVERNANCE_DRILL_SIMULATOR_URL or f"http://127.0.0.1:{settings.SIMULATOR_PORT}/control"
 
 
-def venue_control_url() -> str:
-    return (settings.GOVERNANCE_DRILL_VENUE_URL or settings.TRADING_LEAN_URL).rstrip("/") + "/_venue/switches"
+def venue_control_url(*, path: str = "/_venue/switches") -> str:
+    return (settings.GOVERNANCE_DRILL_VENUE_URL or settings.TRADING_LEAN_URL).rstrip("/") + path
 
 
 def _http(method: str, url: str, **kwargs) -> dict:
@@ -118,6 +118,18 @@ class Drill:
             return None, decision.reject_reason or decision.status
         return execution, ""
 
+    def order_taken(self, strategy, *, side: str, quantity: Decimal, price: Decimal, deadline: float):
+        """`order`, waiting out the account's orders-per-second throttle until `deadline`; any other
+        refusal (or the deadline) fails the fault."""
+        while True:
+            execution, reason = self.order(strategy, side=side, quantity=quantity, price=price)
+            if execution is not None:
+                return execution
+            if reason != "orders_per_second" or time.monotonic() >= deadline:
+                raise DrillFaultError(f"a {self.trigger} drill order was refused: {reason}")
+            self.fault["orders_throttled"] = self.fault.get("orders_throttled", 0) + 1
+            time.sleep(1.0 / max(1, settings.TRADING_MAX_ORDERS_PER_SECOND))
+
 
 def _ingest_poll(drill: Drill) -> None:
     from trading.services import signals_ingest
@@ -144,7 +156,7 @@ def _resume_simulator(drill: Drill) -> None:
 def _fail_venue(drill: Drill) -> None:
     """Make the LEAN venue answer 503, then send orders to it until fallbacks pass the budget."""
     _http("POST", venue_control_url(), json={"fail_status": 503})
-    drill.fault.update(venue=venue_control_url(), venue_fail_status=503, orders_sent=0, orders_throttled=0, fallback_reasons=[])
+    drill.fault.update(venue=venue_control_url(), venue_fail_status=503, orders_sent=0, fallback_reasons=[])
     _fallback_top_up(drill)
 
 
@@ -169,25 +181,16 @@ def _fallback_top_up(drill: Drill) -> None:
     # f more fallbacks make (fallbacks + f) / (total + f) reach the target, with at least min_orders in all.
     needed = max(min_orders - total, math.ceil((target * total - fallbacks) / (1 - target)), 0)
     strategy = _drill_strategy("venue", adapter="lean")
-    sent = 0
     reasons = set(drill.fault["fallback_reasons"])
     deadline = time.monotonic() + settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS
-    while sent < needed and time.monotonic() < deadline:
+    for _ in range(needed):
         side = "buy" if drill.fault["orders_sent"] % 2 == 0 else "sell"
-        execution, reason = drill.order(strategy, side=side, quantity=Decimal(1), price=DRILL_PRICE)
-        if execution is None:
-            drill.fault["orders_throttled"] += 1
-            if reason != "orders_per_second":
-                raise DrillFaultError(f"a fallback drill order was refused: {reason}")
-        else:
-            sent += 1
-            drill.fault["orders_sent"] += 1
-            if execution.fallback_reason:
-                reasons.add(execution.fallback_reason)
-        time.sleep(1.0 / max(1, settings.TRADING_MAX_ORDERS_PER_SECOND))
+        execution = drill.order_taken(strategy, side=side, quantity=Decimal(1), price=DRILL_PRICE, deadline=deadline)
+        drill.fault["orders_sent"] += 1
+        if execution.fallback_reason:
+            reasons.add(execution.fallback_reason)
+        time.sleep(1.0 / max(1, settings.TRADING_MAX_ORDERS_PER_SECOND))  # keep under the throttle
     drill.fault["fallback_reasons"] = sorted(reasons)
-    if sent < needed:
-        raise DrillFaultError(f"sent {sent} of the {needed} orders the fallback drill needs")
 
 
 def _repair_venue(drill: Drill) -> None:
@@ -217,12 +220,7 @@ def _book_losses(drill: Drill) -> None:
         if rounds >= 200:
             raise DrillFaultError(f"200 losing round trips did not pass the drawdown limit (loss {loss:.2f} of {capital:.2f})")
         for side, price in (("buy", DRILL_PRICE), ("sell", DRILL_PRICE / 2)):
-            execution, reason = drill.order(strategy, side=side, quantity=quantity, price=price)
-            while execution is None and reason == "orders_per_second" and time.monotonic() < deadline:
-                time.sleep(0.2)
-                execution, reason = drill.order(strategy, side=side, quantity=quantity, price=price)
-            if execution is None:
-                raise DrillFaultError(f"a drawdown drill order was refused: {reason}")
+            drill.order_taken(strategy, side=side, quantity=quantity, price=price, deadline=deadline)
         rounds += 1
     drill.fault.update(losing_round_trips=drill.fault.get("losing_round_trips", 0) + rounds, quantity=str(quantity),
                        loss=round(loss, 2), allocated_capital=capital)
@@ -295,7 +293,7 @@ def drill_preconditions(*, trigger: str | None = None) -> list[str]:
         if trigger in (Trigger.SIGNAL_LAG, Trigger.STALENESS_STREAK):
             _http("GET", simulator_control_url())
         elif trigger == Trigger.FALLBACK_RATIO:
-            _http("GET", venue_control_url().replace("/_venue/switches", "/_venue/stats"))
+            _http("GET", venue_control_url(path="/_venue/stats"))
     except DrillFaultError as exc:
         problems.append(f"the fault cannot be injected: {exc}")
     return problems
@@ -393,7 +391,7 @@ def drill_run(*, trigger: str, progress: Callable[[str], None] | None = None) ->
         checks["recovery_path"] = state == expected
         say(f"{trigger}: after the repair the switch is {state} ({evaluations} evaluations; expected {expected})")
         kill_switch_release_after_drill(reason=f"drill {trigger} finished")
-        checks["resumed"] = kill_switch_order_check(reduces_exposure=False).allowed
+        checks["resumed"] = _trading_active()
     except Exception as exc:  # a drill that breaks is a failed drill, recorded with its error
         logger.exception("drill %s failed", trigger)
         run.error = f"{type(exc).__name__}: {exc}"[:2000]
