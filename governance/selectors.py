@@ -26,19 +26,34 @@ class KillSwitchVerdict:
     reason: str
 
 
-def kill_switch_order_check(*, reduces_exposure: bool) -> KillSwitchVerdict:
-    """May an order go out now? `reduces_exposure` orders are allowed while `reducing`.
+@dataclass(frozen=True)
+class KillSwitchOrderPolicy:
+    """Which orders the switch lets out now: `allows` is `all`, `reducing` (exposure-reducing only) or
+    `none`; `reason` is what a refused order is told."""
 
-    Reads the Redis mirror, then Postgres; when neither answers the verdict is `halted` (fail closed).
-    """
+    state: str
+    allows: str
+    reason: str
+
+
+def kill_switch_order_policy() -> KillSwitchOrderPolicy:
+    """The switch as the order path applies it. Reads the Redis mirror, then Postgres; when neither
+    answers no order may go out (fail closed)."""
     state, _where = killswitch.current_state()
     if state == KillSwitchState.ACTIVE:
-        return KillSwitchVerdict(allowed=True, state=state, reason="")
+        return KillSwitchOrderPolicy(state=state, allows="all", reason="")
     if state == KillSwitchState.REDUCING:
-        return KillSwitchVerdict(allowed=reduces_exposure, state=state, reason="" if reduces_exposure else "kill_switch_reducing")
+        return KillSwitchOrderPolicy(state=state, allows="reducing", reason="kill_switch_reducing")
     if state == KillSwitchState.HALTED:
-        return KillSwitchVerdict(allowed=False, state="halted", reason="kill_switch_halted")
-    return KillSwitchVerdict(allowed=False, state="halted", reason="kill_switch_unreadable")
+        return KillSwitchOrderPolicy(state="halted", allows="none", reason="kill_switch_halted")
+    return KillSwitchOrderPolicy(state="halted", allows="none", reason="kill_switch_unreadable")
+
+
+def kill_switch_order_check(*, reduces_exposure: bool) -> KillSwitchVerdict:
+    """May an order go out now? `reduces_exposure` orders are allowed while `reducing`."""
+    policy = kill_switch_order_policy()
+    allowed = policy.allows == "all" or (policy.allows == "reducing" and reduces_exposure)
+    return KillSwitchVerdict(allowed=allowed, state=policy.state, reason="" if allowed else policy.reason)
 
 
 def kill_switch_state() -> dict:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from trading.adapters.router import planned_adapter
 from trading.adapters.simulated import simulated_fill_price
 from trading.models import Decision, SignalMemory, Strategy
 from trading.models.execution import DecisionStatus, OrderType, Side
@@ -80,6 +81,9 @@ def _plan(*, strategy: Strategy, account: str, prev: Signal | None, signal: Sign
         # Shadow records what would have happened; it never reaches an adapter.
         decision.status = DecisionStatus.SHADOW
         decision.shadow_fill_price = simulated_fill_price(side=side_name, reference_price=price, slippage_bps=settings.TRADING_SIMULATED_SLIPPAGE_BPS)
+    else:
+        # The route is part of the plan: the order gate fills simulator orders itself (trading.risk).
+        decision.expected_adapter = planned_adapter(override=str((strategy.parameters or {}).get("adapter") or ""), lane=strategy.lane)
     return decision
 
 

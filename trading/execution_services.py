@@ -8,8 +8,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import JSONField
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from torghut.db import prepared_cursor
@@ -19,7 +17,7 @@ from trading.adapters.router import RouteOutcome, adapter_chain, route_submit
 from trading.execution_metrics import DECISION_TO_FILL, EXECUTION_ERRORS, EXECUTION_REQUESTS
 from trading.models import Decision, Execution
 from trading.models.execution import FINAL_EXECUTION_STATUSES, DecisionStatus, ExecutionStatus, RouteTag
-from trading.risk import risk_check
+from trading.risk import GateOutcome, decision_gate
 
 logger = logging.getLogger(__name__)
 
@@ -36,68 +34,46 @@ def _strategy_adapter(decision: Decision) -> str:
     return str((decision.strategy.parameters or {}).get("adapter") or "")
 
 
-# Every column but the JSON ones (the rationale), which the order path never reads.
-_LOCK_FIELDS = [f for f in Decision._meta.concrete_fields if not isinstance(f, JSONField)]
-_LOCK_SQL = (
-    "SELECT {columns}, s.parameters ->> 'adapter', pg_advisory_xact_lock(hashtext('torghut-orders:' || d.account))"
-    " FROM trading_decision d JOIN trading_strategy s ON s.id = d.strategy_id WHERE d.id = %s FOR UPDATE OF d"
-).format(columns=", ".join(f"d.{connection.ops.quote_name(f.column)}" for f in _LOCK_FIELDS))
-
-
-def _decision_lock(*, decision_id: int) -> tuple[Decision, str]:
-    """The decision, row-locked, and its strategy's adapter override; the account's order lock is held too.
-
-    One account's checks run one at a time, so two workers cannot both pass the rate and position
-    limits: the account lock is taken in the same round trip as the decision's row lock.
-    """
-    with prepared_cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [decision_id])
-        row = cursor.fetchone()
-    if row is None:
-        raise Decision.DoesNotExist(f"decision {decision_id} does not exist")
-    decision = Decision.from_db(connection.alias, [f.attname for f in _LOCK_FIELDS], row[: len(_LOCK_FIELDS)])
-    return decision, row[len(_LOCK_FIELDS)] or ""
-
-
 def decision_submit(*, decision_id: int) -> Execution | None:
-    """Risk-check a planned decision and send it once through the router; record the outcome.
+    """Risk-check a planned decision, send it once through the router and record the outcome.
 
-    Before an adapter with external side effects is called, the decision commits as `submitted`, so
-    a redelivered task (worker killed mid-flight) finds it already submitted and sends nothing:
-    reconciliation settles it. An adapter without them (the simulator) is called inside the claiming
-    transaction and its outcome is recorded there too: a crash before that one commit leaves nothing
-    anywhere, and the redelivered task simply does it again.
+    The gate (`trading.risk.decision_gate`) checks and claims the decision as `submitted` in one
+    statement that commits before any adapter is called, so a redelivered task (worker killed
+    mid-flight) finds it claimed and sends nothing: reconciliation settles it by client order id.
+    A decision planned for the simulator is filled by the gate in that same statement. When the
+    expected venue keeps what it is sent (LEAN, Alpaca), its name is on the decision before the call.
     """
-    with transaction.atomic():
-        decision, strategy_adapter = _decision_lock(decision_id=decision_id)
-        if decision.status != DecisionStatus.PLANNED:
-            return None
-        if (timezone.now() - decision.decided_at).total_seconds() > settings.TRADING_DECISION_TTL_SECONDS:
-            # The signal behind it is old news; trading on it now would be a different decision.
-            decision.status, decision.reject_reason = DecisionStatus.EXPIRED, "decision_stale"
-            decision.save(update_fields=["status", "reject_reason", "updated_at"])
+    gated = decision_gate(decision_id=decision_id)
+    decision = gated.decision
+    if gated.outcome == GateOutcome.FILLED:
+        execution = gated.execution
+        EXECUTION_REQUESTS.labels(expected=execution.expected_adapter, actual=execution.actual_adapter).inc()
+        _observe_fill(execution)
+        return execution
+    if gated.outcome != GateOutcome.CLAIMED:
+        if gated.outcome == GateOutcome.EXPIRED:
             EXECUTION_ERRORS.labels(category="decision_stale").inc()
-            return None
-        reason = risk_check(decision=decision)
-        if reason:
-            decision.status, decision.reject_reason = DecisionStatus.REJECTED, reason
-            decision.save(update_fields=["status", "reject_reason", "updated_at"])
-            EXECUTION_ERRORS.labels(category=f"risk_{reason}").inc()
-            return None
-        chain = adapter_chain(override=strategy_adapter, lane=decision.lane)
-        decision.status, decision.submitted_at, decision.expected_adapter = DecisionStatus.SUBMITTED, timezone.now(), chain[0]
-        order = OrderRequest(
-            client_order_id=decision.decision_hash, symbol=decision.symbol, side=decision.side, quantity=decision.quantity,
-            order_type=decision.order_type, reference_price=decision.price, correlation_id=f"decision-{decision.pk}",
-        )
-        if not adapter_class(chain[0]).external_side_effects:
-            outcome = route_submit(order=order, chain=chain[:1])
-            if not outcome.exhausted:
-                return execution_record(decision=decision, outcome=outcome, first_write=True, claim_pending=True)
-            # The local venue did not take it; the venues after it may keep what they are sent.
-        decision.save(update_fields=["status", "submitted_at", "expected_adapter", "updated_at"])
+        elif gated.outcome == GateOutcome.REJECTED:
+            EXECUTION_ERRORS.labels(category=f"risk_{decision.reject_reason}").inc()
+        return None
+    try:
+        chain = adapter_chain(override=decision.expected_adapter or gated.strategy_adapter, lane=decision.lane)
+    except ValueError as exc:
+        # Claimed but sendable nowhere: say so on the decision rather than leave it in flight.
+        logger.error("decision %s has no route: %s", decision.pk, exc)
+        Decision.objects.filter(pk=decision.pk).update(status=DecisionStatus.REJECTED, reject_reason="unknown_adapter", updated_at=timezone.now())
+        EXECUTION_ERRORS.labels(category="unknown_adapter").inc()
+        return None
+    if decision.expected_adapter != chain[0]:
+        decision.expected_adapter = chain[0]
+        if adapter_class(chain[0]).external_side_effects:
+            Decision.objects.filter(pk=decision.pk).update(expected_adapter=chain[0], updated_at=timezone.now())
+    order = OrderRequest(
+        client_order_id=decision.decision_hash, symbol=decision.symbol, side=decision.side, quantity=decision.quantity,
+        order_type=decision.order_type, reference_price=decision.price, correlation_id=f"decision-{decision.pk}",
+    )
     outcome = route_submit(order=order, chain=chain)
-    return execution_record(decision=decision, outcome=outcome, first_write=True)
+    return execution_record(decision=decision, outcome=outcome, first_write=True, claim_pending=True)
 
 
 def _apply_state(execution: Execution, state: OrderState) -> bool:
@@ -156,31 +132,36 @@ def _execution_apply(*, decision: Decision, outcome: RouteOutcome, route_tag: st
     return execution, newly_filled
 
 
-# What the submitting worker writes on the decision when it claims it (see `decision_submit`).
+# What the submitting worker writes on the decision with its outcome (see `decision_submit`).
 _CLAIM_FIELDS = ("submitted_at", "expected_adapter")
 
+_INSERT_FIELDS = [f for f in Execution._meta.local_concrete_fields if not f.primary_key]
+# Built once: compiling an InsertQuery per order cost more than the round trip it sends.
 _EXECUTION_INSERT_SQL = (
-    "WITH inserted AS ({insert} ON CONFLICT DO NOTHING RETURNING id),"
+    "WITH inserted AS (INSERT INTO {execution} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING id),"
     " synced AS (UPDATE {decision} SET status = %s, reject_reason = %s, submitted_at = %s, expected_adapter = %s, updated_at = %s"
     " WHERE id = %s AND %s AND EXISTS (SELECT FROM inserted))"
     " SELECT id FROM inserted"
+).format(
+    execution=connection.ops.quote_name(Execution._meta.db_table),
+    columns=", ".join(connection.ops.quote_name(f.column) for f in _INSERT_FIELDS),
+    values=", ".join(["%s"] * len(_INSERT_FIELDS)),
+    decision=connection.ops.quote_name(Decision._meta.db_table),
 )
 
 
 def _execution_insert(*, decision: Decision, execution: Execution, claim_pending: bool) -> bool:
     """Insert a new execution row and sync its decision in one statement (one round trip, atomic by
     itself). False, writing nothing, when the order already has a row."""
-    query = InsertQuery(Execution)
-    query.insert_values([f for f in Execution._meta.local_concrete_fields if not f.primary_key], [execution])
-    [(insert_sql, insert_params)] = query.get_compiler(connection=connection).as_sql()
+    insert_params = [f.get_db_prep_save(f.pre_save(execution, True), connection) for f in _INSERT_FIELDS]
     status = _DECISION_STATUS.get(execution.status)
     sync = claim_pending or bool(status and decision.status != status)
     status = status or decision.status
     reject_reason = (execution.error_category or "venue_rejected") if sync and status == DecisionStatus.REJECTED else decision.reject_reason
     now = timezone.now()
-    sql = _EXECUTION_INSERT_SQL.format(insert=insert_sql, decision=connection.ops.quote_name(Decision._meta.db_table))
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [*insert_params, status, reject_reason, decision.submitted_at, decision.expected_adapter, now, decision.pk, sync])
+        cursor.execute(_EXECUTION_INSERT_SQL, [*insert_params, status, reject_reason, decision.submitted_at, decision.expected_adapter, now,
+                                               decision.pk, sync])
         row = cursor.fetchone()
     if row is None:
         return False
@@ -197,8 +178,8 @@ def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: st
 
     `first_write` is the submitting worker's own write, which almost never finds a row: it inserts
     without looking first and falls back to updating reconciliation's row when the insert collides.
-    `claim_pending` says the decision's `submitted` claim is set on `decision` but not yet written:
-    it is written with the row, in the caller's transaction.
+    `claim_pending` says what the submitting worker set on `decision` (its expected adapter) may not
+    be written yet: it is written with the row.
     """
     for reason in outcome.fallback_reasons if route_tag == RouteTag.LIVE else ():
         EXECUTION_ERRORS.labels(category=reason.split("_", 1)[1]).inc()

@@ -44,7 +44,7 @@ def test_engage_mirrors_the_state_to_redis(operator, redis_client):
     assert redis_client.get(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY) == b"halted"
 
 
-def test_the_order_path_trusts_the_redis_mirror_first(redis_client):
+def test_the_kill_switch_check_trusts_the_redis_mirror_first(redis_client):
     redis_client.set(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY, "halted")
     assert kill_switch_order_check(reduces_exposure=False).state == "halted"
 
@@ -149,3 +149,30 @@ def test_a_postgres_read_leaves_the_callers_transaction_timeouts_alone(operator,
         assert kill_switch_order_check(reduces_exposure=False).reason == "kill_switch_halted"
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "42s"
+
+
+def _sql_order_policy() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT allows, reason FROM governance_kill_switch_order_policy()")
+        return cursor.fetchone()
+
+
+def test_the_order_gate_applies_the_switch_exactly_as_the_selector_does(operator, second_operator, redis_client):
+    from governance.selectors import kill_switch_order_policy
+
+    seen = []
+    for state in (None, "reducing", "halted", "active"):
+        if state == "active":
+            kill_switch_resume(actor=second_operator, reason="all clear")
+        elif state:
+            kill_switch_engage(actor=operator, state=state, reason=f"to {state}")
+        policy = kill_switch_order_policy()
+        assert _sql_order_policy() == (policy.allows, policy.reason)
+        seen.append(policy.allows)
+    assert seen == ["all", "reducing", "none", "all"]
+
+
+def test_the_order_gate_obeys_the_committed_switch_even_when_the_mirror_lags(operator, redis_client):
+    kill_switch_engage(actor=operator, state="halted", reason="incident")
+    redis_client.set(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY, "active")  # a mirror write that never landed
+    assert _sql_order_policy() == ("none", "kill_switch_halted")

@@ -55,6 +55,15 @@ def adapter_chain(*, override: str = "", lane: str = "paper") -> list[str]:
     return chain
 
 
+def planned_adapter(*, override: str = "", lane: str = "paper") -> str:
+    """The adapter a decision is planned for (the head of its chain), or "" when the strategy names an
+    unknown one: the order gate then claims it and `decision_submit` rejects it as `unknown_adapter`."""
+    try:
+        return adapter_chain(override=override, lane=lane)[0]
+    except ValueError:
+        return ""
+
+
 def _probe(adapter: Adapter, client_order_id: str) -> tuple[bool, OrderState | None]:
     """(venue answered, its order or None). One lookup, not a resubmission."""
     try:

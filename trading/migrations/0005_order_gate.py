@@ -1,0 +1,121 @@
+"""The pre-trade gate: lock, risk checks and the `submitted` claim of one decision in one statement.
+
+It is a PL/pgSQL function because each statement inside a volatile function reads a fresh snapshot:
+the book is read after the account lock is held, so two workers of one account cannot both pass the
+rate and position limits, and the whole gate is still a single round trip that commits by itself.
+`trading.risk.decision_gate` is its only caller. The limits come in as arguments (settings stay where
+they live); the kill switch is asked through governance's own SQL selector, after the lock, so no order
+passes once a halt has committed, and the check costs no round trip of its own.
+
+An order planned for the simulator (which has no venue and no latency to wait for) is filled here too,
+by the simulator's rule passed in as arguments (`trading.adapters.simulated.in_database_fill`): the
+claim, the execution row and the decision's fill commit together in the one statement, or not at all.
+"""
+from django.db import migrations
+
+_CREATE = r"""
+CREATE FUNCTION trading_order_gate(
+    p_decision_id bigint,
+    p_max_order_notional numeric,
+    p_max_position_notional numeric,
+    p_max_orders_per_second integer,
+    p_ttl_seconds double precision,
+    p_fill_adapter text,           -- orders planned for this adapter are filled here; NULL: none are
+    p_fill_slippage_bps numeric,   -- against the order, as `simulated_fill_price` (half away from zero)
+    p_fill_order_prefix text       -- broker order id = prefix || client order id
+) RETURNS TABLE (gate text, strategy_adapter text, decision trading_decision, execution trading_execution)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    d trading_decision;
+    x trading_execution;
+    v_account text;
+    v_now timestamptz;
+    v_position numeric;
+    v_after numeric;
+    v_reduces boolean;
+    v_reason text := '';
+    v_kill_allows text;
+    v_kill_reason text;
+BEGIN
+    SELECT t.account INTO v_account FROM trading_decision t WHERE t.id = p_decision_id;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    -- One account's orders pass the gate one at a time; the statements below see what the previous one committed.
+    PERFORM pg_advisory_xact_lock(hashtext('torghut-orders:' || v_account));
+    SELECT * INTO d FROM trading_decision t WHERE t.id = p_decision_id FOR UPDATE;
+    SELECT s.parameters ->> 'adapter' INTO strategy_adapter FROM trading_strategy s WHERE s.id = d.strategy_id;
+    IF d.status <> 'planned' THEN
+        gate := 'not_planned'; decision := d; RETURN NEXT; RETURN;
+    END IF;
+    v_now := clock_timestamp();
+    IF v_now - d.decided_at > p_ttl_seconds * interval '1 second' THEN
+        -- The signal behind it is old news; trading on it now would be a different decision.
+        UPDATE trading_decision t SET status = 'expired', reject_reason = 'decision_stale', updated_at = v_now
+        WHERE t.id = d.id RETURNING t.* INTO d;
+        gate := 'expired'; decision := d; RETURN NEXT; RETURN;
+    END IF;
+
+    SELECT COALESCE(SUM(CASE WHEN e.side = 'buy' THEN e.filled_quantity ELSE -e.filled_quantity END), 0) INTO v_position
+    FROM trading_execution e WHERE e.account = d.account AND e.symbol = d.symbol;
+    v_after := v_position + CASE WHEN d.side = 'buy' THEN d.quantity ELSE -d.quantity END;
+    v_reduces := abs(v_after) < abs(v_position);
+    SELECT k.allows, k.reason INTO v_kill_allows, v_kill_reason FROM governance_kill_switch_order_policy() k;
+
+    IF COALESCE(v_kill_allows, '') NOT IN ('all', 'reducing') OR (v_kill_allows = 'reducing' AND NOT v_reduces) THEN
+        v_reason := COALESCE(NULLIF(v_kill_reason, ''), 'kill_switch_unreadable');
+    ELSIF d.quantity * d.price > p_max_order_notional THEN
+        v_reason := 'max_order_notional';
+    ELSIF NOT v_reduces AND abs(v_after) * d.price > p_max_position_notional THEN
+        v_reason := 'max_position';
+    ELSIF EXISTS (SELECT 1 FROM trading_decision o
+                  WHERE o.account = d.account AND o.symbol = d.symbol AND o.status = 'submitted'
+                    AND o.side = CASE WHEN d.side = 'buy' THEN 'sell' ELSE 'buy' END AND o.id <> d.id) THEN
+        v_reason := 'opposite_side_open_order';
+    ELSIF (SELECT count(*) FROM trading_decision r
+           WHERE r.account = d.account AND r.submitted_at >= v_now - interval '1 second') >= p_max_orders_per_second THEN
+        v_reason := 'orders_per_second';
+    END IF;
+
+    IF v_reason <> '' THEN
+        UPDATE trading_decision t SET status = 'rejected', reject_reason = v_reason, updated_at = v_now
+        WHERE t.id = d.id RETURNING t.* INTO d;
+        gate := 'rejected'; decision := d; RETURN NEXT; RETURN;
+    END IF;
+    IF p_fill_adapter IS NOT NULL AND d.expected_adapter = p_fill_adapter AND d.lane <> 'live' THEN
+        INSERT INTO trading_execution AS e (
+            decision_id, client_order_id, broker_order_id, account, symbol, side, expected_adapter, actual_adapter,
+            fallback_reason, fallback_count, route_tag, quantity, filled_quantity, avg_fill_price, status,
+            decided_at, submitted_at, filled_at, error_category, error_detail, created_at, updated_at)
+        VALUES (
+            d.id, d.decision_hash, p_fill_order_prefix || d.decision_hash, d.account, d.symbol, d.side, d.expected_adapter, d.expected_adapter,
+            '', 0, 'live', d.quantity, d.quantity,
+            round(d.price * (1 + (CASE WHEN d.side = 'buy' THEN 1 ELSE -1 END) * p_fill_slippage_bps / 10000), 6), 'filled',
+            d.decided_at, v_now, v_now, '', '', v_now, v_now)
+        ON CONFLICT DO NOTHING
+        RETURNING e.* INTO x;
+        IF FOUND THEN
+            UPDATE trading_decision t SET status = 'filled', submitted_at = v_now, updated_at = v_now
+            WHERE t.id = d.id RETURNING t.* INTO d;
+            gate := 'filled'; decision := d; execution := x; RETURN NEXT; RETURN;
+        END IF;
+        -- The order has a row already (reconciliation's): the router path records onto it.
+    END IF;
+    UPDATE trading_decision t SET status = 'submitted', submitted_at = v_now, updated_at = v_now
+    WHERE t.id = d.id RETURNING t.* INTO d;
+    gate := 'claimed'; decision := d; RETURN NEXT;
+END
+$$;
+"""
+
+_DROP = "DROP FUNCTION IF EXISTS trading_order_gate(bigint, numeric, numeric, integer, double precision, text, numeric, text);"
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("trading", "0004_strategy_drill"),
+        ("governance", "0006_kill_switch_order_policy"),
+    ]
+
+    operations = [migrations.RunSQL(sql=_CREATE, reverse_sql=_DROP)]
