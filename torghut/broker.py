@@ -59,15 +59,25 @@ _pending_acks: set[str] = set()
 _pending_restores: set[str] = set()
 # Last-fetch key -> id of a fetch whose reply never arrived (the message may be recorded, never delivered).
 _unanswered_fetches: dict[str, str] = {}
+# Delivery tags handed to the execution pool and not acknowledged yet. A task the pool holds but has
+# not reported as started is not among Celery's active requests, yet it will run: it must not be
+# returned to the queue, or it runs twice.
+_tags_in_pool: set[str] = set()
+
+
+def task_handed_to_pool(delivery_tag: str) -> None:
+    """Called by `torghut.tasks.TorghutRequest` when a task goes to the pool: its ack is still to come."""
+    _tags_in_pool.add(delivery_tag)
 
 
 def _tags_being_executed() -> set[str]:
-    """Delivery tags of the tasks this worker is running: their acks are still to come."""
+    """Delivery tags of the tasks this worker is running or has handed to its pool: their acks are still to come."""
     from celery.worker import state
 
     if state.should_stop or state.should_terminate:
         return set()  # shutting down: nothing more will be acknowledged, return everything
-    return {request.message.delivery_tag for request in list(state.active_requests) if request.message is not None}
+    running = {request.message.delivery_tag for request in list(state.active_requests) if request.message is not None}
+    return running | _tags_in_pool
 
 
 class QoS(kombu_redis.QoS):
@@ -86,6 +96,7 @@ class QoS(kombu_redis.QoS):
         virtual.QoS.ack(self, delivery_tag)
 
     def ack(self, delivery_tag):
+        _tags_in_pool.discard(delivery_tag)
         # A task that outlived its channel (closed by the reconnect) is acked through the next one.
         if self.channel.connection is None:
             return self._defer(delivery_tag, requeue=False)
@@ -95,6 +106,7 @@ class QoS(kombu_redis.QoS):
             self._defer(delivery_tag, requeue=False)
 
     def reject(self, delivery_tag, requeue=False):
+        _tags_in_pool.discard(delivery_tag)
         if self.channel.connection is None:
             return self._defer(delivery_tag, requeue=requeue)
         try:

@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 from celery import Task
+from celery.worker.request import Request
 from django.conf import settings
 from django.utils import timezone
 
@@ -31,8 +32,22 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
 
 
+class TorghutRequest(Request):
+    """Tells the crash-safe broker transport which messages the pool holds (see `torghut.broker`)."""
+
+    def execute_using_pool(self, pool, **kwargs):
+        result = super().execute_using_pool(pool, **kwargs)
+        from torghut import broker
+
+        if self.message is not None and isinstance(self.message.channel, broker.Channel):
+            broker.task_handed_to_pool(self.message.delivery_tag)
+        return result
+
+
 class TorghutTask(Task):
     """Dead-letters final failures; remembers when a task id first failed across its retries."""
+
+    Request = TorghutRequest
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):
         metrics.TASK_RETRIES.labels(task=self.name).inc()

@@ -3,8 +3,8 @@
 With kombu's own Redis transport this lost the task popped just before the kill (BRPOP's pop was in the
 AOF, the unacked record that should follow it was not), ran twice a task whose ack failed while Redis was
 down, and left the tasks the worker held but had not started for the visibility timeout (an hour).
-`torghut.broker` fetches atomically and defers acks and restores to the reconnect; the same worker
-finishes the load, each task received once.
+`torghut.broker` fetches atomically, defers acks and restores to the reconnect, and keeps what the pool
+holds (started or not) out of the restore; the same worker finishes the load, each task run once.
 """
 from __future__ import annotations
 

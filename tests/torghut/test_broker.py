@@ -25,6 +25,7 @@ def server() -> Iterator[PrivateRedis]:
     broker._pending_acks.clear()
     broker._pending_restores.clear()
     broker._unanswered_fetches.clear()
+    broker._tags_in_pool.clear()
 
 
 def _connect(server: PrivateRedis, **transport_options) -> Connection:
@@ -95,6 +96,25 @@ def test_held_messages_return_to_the_queue_after_the_reconnect_but_a_running_one
     assert broker._pending_restores == set()
     assert client.llen(QUEUE.name) == 1
     assert set(client.hkeys("unacked")) == {running.delivery_tag.encode()}
+
+
+def test_a_message_handed_to_the_pool_but_not_yet_started_is_not_returned_to_the_queue(server):
+    """Celery counts a task as active only once the pool reports it started; one it has handed over
+    runs anyway, so returning it at the reconnect would run it twice."""
+    client = redis.Redis(port=server.port)
+    conn = _connect(server)
+    _publish(conn, 2)
+    handed, held = _receive(conn, 2)
+    broker.task_handed_to_pool(handed.delivery_tag)
+    server.stop(signal.SIGKILL)
+    with contextlib.suppress(*conn.connection_errors):
+        conn.close()
+    assert broker._pending_restores == {held.delivery_tag}
+    server.start()
+    with _connect(server) as again:
+        again.default_channel.qos.ack(handed.delivery_tag)  # the task finished: its ack goes through the new channel
+    assert client.llen(QUEUE.name) == 1 and client.hlen("unacked") == 0
+    assert broker._tags_in_pool == set()
 
 
 def test_a_publish_wakes_a_waiting_consumer_long_before_its_wait_times_out(server):
