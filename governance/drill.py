@@ -29,7 +29,7 @@ from django.utils import timezone
 from governance.emergency import BREACH, RECOVERABLE, UNREADABLE, emergency_inputs_collect
 from governance.evidence import evidence_package_missing_sections
 from governance.models import DrillRun, EvidencePackage, KillSwitchState, LaneChangeCause, Trigger, TriggerState
-from governance.selectors import evidence_chain_verify, kill_switch_order_check
+from governance.selectors import evidence_chain_verify, kill_switch_gate_policy
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def _fail_venue(drill: Drill) -> None:
 
 
 def _trading_active() -> bool:
-    return kill_switch_order_check(reduces_exposure=False).allowed
+    return kill_switch_gate_policy().allows == "all"
 
 
 def _fallback_top_up(drill: Drill) -> None:
@@ -366,7 +366,7 @@ def drill_run(*, trigger: str, progress: Callable[[str], None] | None = None) ->
         drill.fault["fired"] = fired
         say(f"{trigger}: {'halted' if halt else 'NOT halted'} after {halted_at or timeout:.2f} s (fired: {', '.join(fired) or 'nothing'})")
         checks["halted"] = halt is not None and _firing(trigger)
-        checks["order_path_refuses"] = not kill_switch_order_check(reduces_exposure=True).allowed
+        checks["order_path_refuses"] = kill_switch_gate_policy().allows == "none"
         if halt is not None:
             run.evidence = EvidencePackage.objects.get(pk=halt.evidence_id)
             missing = evidence_package_missing_sections(run.evidence)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from governance import killswitch
 from governance.models import (
@@ -47,6 +47,18 @@ def kill_switch_order_policy() -> KillSwitchOrderPolicy:
     if state == KillSwitchState.HALTED:
         return KillSwitchOrderPolicy(state="halted", allows="none", reason="kill_switch_halted")
     return KillSwitchOrderPolicy(state="halted", allows="none", reason="kill_switch_unreadable")
+
+
+_GATE_STATES = {"all": KillSwitchState.ACTIVE.value, "reducing": KillSwitchState.REDUCING.value}
+
+
+def kill_switch_gate_policy() -> KillSwitchOrderPolicy:
+    """The switch exactly as the order gate applies it: the committed Postgres row, through the SQL
+    selector the gate itself calls (`governance_kill_switch_order_policy`). Raises DatabaseError."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT allows, reason FROM governance_kill_switch_order_policy()")
+        allows, reason = cursor.fetchone()
+    return KillSwitchOrderPolicy(state=_GATE_STATES.get(allows, KillSwitchState.HALTED.value), allows=allows, reason=reason)
 
 
 def kill_switch_order_check(*, reduces_exposure: bool) -> KillSwitchVerdict:

@@ -293,10 +293,10 @@ RESEARCH_PERSIST_LOCK_TIMEOUT_MS = env_int(
 
 # --- governance -------------------------------------------------------------------------------
 GOVERNANCE_KILL_SWITCH_REDIS_KEY = env_str(
-    "GOVERNANCE_KILL_SWITCH_REDIS_KEY", "torghut:governance:kill_switch", "Redis key mirroring the kill-switch state for the order path."
+    "GOVERNANCE_KILL_SWITCH_REDIS_KEY", "torghut:governance:kill_switch", "Redis key mirroring the kill-switch state for fast readers (status, tools); the order gate reads Postgres."
 )
 GOVERNANCE_KILL_SWITCH_READ_TIMEOUT = env_float(
-    "GOVERNANCE_KILL_SWITCH_READ_TIMEOUT", 0.25, "Seconds the order-path check waits for Redis, then for Postgres, before failing closed."
+    "GOVERNANCE_KILL_SWITCH_READ_TIMEOUT", 0.25, "Seconds the mirror check waits for Redis, then for Postgres, before failing closed."
 )
 GOVERNANCE_EMERGENCY_STOP_INTERVAL = env_float(
     "GOVERNANCE_EMERGENCY_STOP_INTERVAL", 5.0, "Seconds between emergency-stop evaluations (beat)."

@@ -151,10 +151,11 @@ def test_a_postgres_read_leaves_the_callers_transaction_timeouts_alone(operator,
         assert cursor.fetchone()[0] == "42s"
 
 
-def _sql_order_policy() -> tuple[str, str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT allows, reason FROM governance_kill_switch_order_policy()")
-        return cursor.fetchone()
+def _gate_policy() -> tuple[str, str, str]:
+    from governance.selectors import kill_switch_gate_policy
+
+    policy = kill_switch_gate_policy()
+    return policy.state, policy.allows, policy.reason
 
 
 def test_the_order_gate_applies_the_switch_exactly_as_the_selector_does(operator, second_operator, redis_client):
@@ -167,7 +168,7 @@ def test_the_order_gate_applies_the_switch_exactly_as_the_selector_does(operator
         elif state:
             kill_switch_engage(actor=operator, state=state, reason=f"to {state}")
         policy = kill_switch_order_policy()
-        assert _sql_order_policy() == (policy.allows, policy.reason)
+        assert _gate_policy() == (policy.state, policy.allows, policy.reason)
         seen.append(policy.allows)
     assert seen == ["all", "reducing", "none", "all"]
 
@@ -175,4 +176,4 @@ def test_the_order_gate_applies_the_switch_exactly_as_the_selector_does(operator
 def test_the_order_gate_obeys_the_committed_switch_even_when_the_mirror_lags(operator, redis_client):
     kill_switch_engage(actor=operator, state="halted", reason="incident")
     redis_client.set(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY, "active")  # a mirror write that never landed
-    assert _sql_order_policy() == ("none", "kill_switch_halted")
+    assert _gate_policy() == ("halted", "none", "kill_switch_halted")
