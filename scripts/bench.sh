@@ -3,7 +3,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-export TORGHUT_TESTING=1 DEBUG=1
+# DEBUG off as in production: debug mode wraps every query in logging the order path does not pay for.
+export TORGHUT_TESTING=1 DEBUG=0
 export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$ROOT/var/prometheus-bench}"
 rm -rf "$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 export BENCH_RESULTS="$ROOT/var/bench-results.jsonl"

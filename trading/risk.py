@@ -44,7 +44,8 @@ _GATE_SQL = (
 @dataclass(frozen=True)
 class Gated:
     outcome: str
-    decision: Decision
+    # The decision as the gate left it; None when it was filled (then `execution` says it all).
+    decision: Decision | None
     # The strategy's `parameters.adapter` override ("" when it has none).
     strategy_adapter: str
     # The simulated fill, when the gate made one (outcome `filled`).
@@ -72,8 +73,9 @@ def decision_gate(*, decision_id: int) -> Gated:
     if row is None:
         raise Decision.DoesNotExist(f"decision {decision_id} does not exist")
     split = 2 + len(_GATE_FIELDS)
-    decision = Decision.from_db(connection.alias, [f.attname for f in _GATE_FIELDS], row[2:split])
-    execution = None
     if row[0] == GateOutcome.FILLED:
+        # The gate returns only the fill then: it is all the caller needs.
         execution = Execution.from_db(connection.alias, [f.attname for f in _EXECUTION_FIELDS], row[split:])
-    return Gated(outcome=row[0], decision=decision, strategy_adapter=row[1] or "", execution=execution)
+        return Gated(outcome=row[0], decision=None, strategy_adapter="", execution=execution)
+    decision = Decision.from_db(connection.alias, [f.attname for f in _GATE_FIELDS], row[2:split])
+    return Gated(outcome=row[0], decision=decision, strategy_adapter=row[1] or "")

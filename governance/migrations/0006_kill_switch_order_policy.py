@@ -5,22 +5,13 @@ after the lock, at no extra round trip. The same mapping as `governance.selector
 from django.db import migrations
 
 _CREATE = r"""
-CREATE FUNCTION governance_kill_switch_order_policy(OUT allows text, OUT reason text)
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    v_state text;
-BEGIN
-    SELECT k.state INTO v_state FROM governance_killswitch k WHERE k.id = 1;
-    IF NOT FOUND OR v_state = 'active' THEN
-        allows := 'all'; reason := '';  -- never engaged since install is active
-    ELSIF v_state = 'reducing' THEN
-        allows := 'reducing'; reason := 'kill_switch_reducing';
-    ELSIF v_state = 'halted' THEN
-        allows := 'none'; reason := 'kill_switch_halted';
-    ELSE
-        allows := 'none'; reason := 'kill_switch_unreadable';
-    END IF;
-END
+CREATE FUNCTION governance_kill_switch_order_policy() RETURNS TABLE (allows text, reason text)
+LANGUAGE sql STABLE AS $$
+    -- No row: never engaged since install, which is active.
+    SELECT CASE COALESCE(k.state, 'active') WHEN 'active' THEN 'all' WHEN 'reducing' THEN 'reducing' ELSE 'none' END,
+           CASE COALESCE(k.state, 'active') WHEN 'active' THEN '' WHEN 'reducing' THEN 'kill_switch_reducing'
+                WHEN 'halted' THEN 'kill_switch_halted' ELSE 'kill_switch_unreadable' END
+    FROM (SELECT (SELECT state FROM governance_killswitch WHERE id = 1) AS state) k
 $$;
 """
 

@@ -28,7 +28,6 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     d trading_decision;
     x trading_execution;
-    v_account text;
     v_now timestamptz;
     v_position numeric;
     v_after numeric;
@@ -36,15 +35,19 @@ DECLARE
     v_reason text := '';
     v_kill_allows text;
     v_kill_reason text;
+    v_opposite_open boolean;
+    v_recent bigint;
 BEGIN
-    SELECT t.account INTO v_account FROM trading_decision t WHERE t.id = p_decision_id;
+    -- One account's orders pass the gate one at a time; the statements below see what the previous one committed.
+    PERFORM pg_advisory_xact_lock(hashtext('torghut-orders:' || t.account)) FROM trading_decision t WHERE t.id = p_decision_id;
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    -- One account's orders pass the gate one at a time; the statements below see what the previous one committed.
-    PERFORM pg_advisory_xact_lock(hashtext('torghut-orders:' || v_account));
     SELECT * INTO d FROM trading_decision t WHERE t.id = p_decision_id FOR UPDATE;
-    SELECT s.parameters ->> 'adapter' INTO strategy_adapter FROM trading_strategy s WHERE s.id = d.strategy_id;
+    IF d.expected_adapter = '' THEN
+        -- Planned without a route (not by a strategy run): the caller routes by the strategy's override.
+        SELECT s.parameters ->> 'adapter' INTO strategy_adapter FROM trading_strategy s WHERE s.id = d.strategy_id;
+    END IF;
     IF d.status <> 'planned' THEN
         gate := 'not_planned'; decision := d; RETURN NEXT; RETURN;
     END IF;
@@ -56,11 +59,18 @@ BEGIN
         gate := 'expired'; decision := d; RETURN NEXT; RETURN;
     END IF;
 
-    SELECT COALESCE(SUM(CASE WHEN e.side = 'buy' THEN e.filled_quantity ELSE -e.filled_quantity END), 0) INTO v_position
-    FROM trading_execution e WHERE e.account = d.account AND e.symbol = d.symbol;
+    -- The book and the switch in one read: position, an open order on the other side, orders in the last second.
+    SELECT p.position, k.allows, k.reason, o.open, r.recent INTO v_position, v_kill_allows, v_kill_reason, v_opposite_open, v_recent
+    FROM (SELECT COALESCE(SUM(CASE WHEN e.side = 'buy' THEN e.filled_quantity ELSE -e.filled_quantity END), 0) AS position
+          FROM trading_execution e WHERE e.account = d.account AND e.symbol = d.symbol) p,
+         governance_kill_switch_order_policy() k,
+         (SELECT EXISTS (SELECT 1 FROM trading_decision o
+                         WHERE o.account = d.account AND o.symbol = d.symbol AND o.status = 'submitted'
+                           AND o.side = CASE WHEN d.side = 'buy' THEN 'sell' ELSE 'buy' END AND o.id <> d.id) AS open) o,
+         (SELECT count(*) AS recent FROM trading_decision r
+          WHERE r.account = d.account AND r.submitted_at >= v_now - interval '1 second') r;
     v_after := v_position + CASE WHEN d.side = 'buy' THEN d.quantity ELSE -d.quantity END;
     v_reduces := abs(v_after) < abs(v_position);
-    SELECT k.allows, k.reason INTO v_kill_allows, v_kill_reason FROM governance_kill_switch_order_policy() k;
 
     IF COALESCE(v_kill_allows, '') NOT IN ('all', 'reducing') OR (v_kill_allows = 'reducing' AND NOT v_reduces) THEN
         v_reason := COALESCE(NULLIF(v_kill_reason, ''), 'kill_switch_unreadable');
@@ -68,12 +78,9 @@ BEGIN
         v_reason := 'max_order_notional';
     ELSIF NOT v_reduces AND abs(v_after) * d.price > p_max_position_notional THEN
         v_reason := 'max_position';
-    ELSIF EXISTS (SELECT 1 FROM trading_decision o
-                  WHERE o.account = d.account AND o.symbol = d.symbol AND o.status = 'submitted'
-                    AND o.side = CASE WHEN d.side = 'buy' THEN 'sell' ELSE 'buy' END AND o.id <> d.id) THEN
+    ELSIF v_opposite_open THEN
         v_reason := 'opposite_side_open_order';
-    ELSIF (SELECT count(*) FROM trading_decision r
-           WHERE r.account = d.account AND r.submitted_at >= v_now - interval '1 second') >= p_max_orders_per_second THEN
+    ELSIF v_recent >= p_max_orders_per_second THEN
         v_reason := 'orders_per_second';
     END IF;
 
@@ -83,21 +90,25 @@ BEGIN
         gate := 'rejected'; decision := d; RETURN NEXT; RETURN;
     END IF;
     IF p_fill_adapter IS NOT NULL AND d.expected_adapter = p_fill_adapter AND d.lane <> 'live' THEN
-        INSERT INTO trading_execution AS e (
-            decision_id, client_order_id, broker_order_id, account, symbol, side, expected_adapter, actual_adapter,
-            fallback_reason, fallback_count, route_tag, quantity, filled_quantity, avg_fill_price, status,
-            decided_at, submitted_at, filled_at, error_category, error_detail, created_at, updated_at)
-        VALUES (
-            d.id, d.decision_hash, p_fill_order_prefix || d.decision_hash, d.account, d.symbol, d.side, d.expected_adapter, d.expected_adapter,
-            '', 0, 'live', d.quantity, d.quantity,
-            round(d.price * (1 + (CASE WHEN d.side = 'buy' THEN 1 ELSE -1 END) * p_fill_slippage_bps / 10000), 6), 'filled',
-            d.decided_at, v_now, v_now, '', '', v_now, v_now)
-        ON CONFLICT DO NOTHING
-        RETURNING e.* INTO x;
-        IF FOUND THEN
+        WITH filled AS (
+            INSERT INTO trading_execution AS e (
+                decision_id, client_order_id, broker_order_id, account, symbol, side, expected_adapter, actual_adapter,
+                fallback_reason, fallback_count, route_tag, quantity, filled_quantity, avg_fill_price, status,
+                decided_at, submitted_at, filled_at, error_category, error_detail, created_at, updated_at)
+            VALUES (
+                d.id, d.decision_hash, p_fill_order_prefix || d.decision_hash, d.account, d.symbol, d.side, d.expected_adapter, d.expected_adapter,
+                '', 0, 'live', d.quantity, d.quantity,
+                round(d.price * (1 + (CASE WHEN d.side = 'buy' THEN 1 ELSE -1 END) * p_fill_slippage_bps / 10000), 6), 'filled',
+                d.decided_at, v_now, v_now, '', '', v_now, v_now)
+            ON CONFLICT DO NOTHING
+            RETURNING e.*
+        ), decided AS (
             UPDATE trading_decision t SET status = 'filled', submitted_at = v_now, updated_at = v_now
-            WHERE t.id = d.id RETURNING t.* INTO d;
-            gate := 'filled'; decision := d; execution := x; RETURN NEXT; RETURN;
+            WHERE t.id = d.id AND EXISTS (SELECT 1 FROM filled)
+        )
+        SELECT * INTO x FROM filled;
+        IF FOUND THEN
+            gate := 'filled'; execution := x; RETURN NEXT; RETURN;  -- the fill says all the caller needs
         END IF;
         -- The order has a row already (reconciliation's): the router path records onto it.
     END IF;
