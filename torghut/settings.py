@@ -180,7 +180,7 @@ DEV_SUPERUSER = env_str("DEV_SUPERUSER", "admin:admin-dev-password", "Developmen
 
 # --- trading ----------------------------------------------------------------------------------
 TRADING_EXECUTION_ADAPTER = env_str(
-    "TRADING_EXECUTION_ADAPTER", "simulated", "Expected order adapter (simulated|lean|alpaca); a strategy's parameters.adapter overrides it."
+    "TRADING_EXECUTION_ADAPTER", "simulated", "Expected order adapter (simulated|lean|alpaca), set on each decision when it is planned; a strategy's parameters.adapter overrides it."
 )
 TRADING_EXECUTION_FALLBACK_CHAIN = env_list(
     "TRADING_EXECUTION_FALLBACK_CHAIN", ["lean", "alpaca"], "Adapters tried, in order, after the expected one fails to take an order."
@@ -191,7 +191,7 @@ TRADING_MAX_ORDER_NOTIONAL = env_float("TRADING_MAX_ORDER_NOTIONAL", 10000.0, "R
 TRADING_MAX_POSITION_NOTIONAL = env_float("TRADING_MAX_POSITION_NOTIONAL", 50000.0, "Risk: largest absolute position (USD) per symbol after an order.")
 TRADING_MAX_ORDERS_PER_SECOND = env_int("TRADING_MAX_ORDERS_PER_SECOND", 5, "Risk: orders per second per account before throttling.")
 TRADING_SIMULATED_SLIPPAGE_BPS = env_float("TRADING_SIMULATED_SLIPPAGE_BPS", 5.0, "Simulated fills: slippage against the signal price, in basis points.")
-TRADING_SIMULATED_LATENCY_MS = env_int("TRADING_SIMULATED_LATENCY_MS", 0, "Simulated fills: latency added to each order, in milliseconds.")
+TRADING_SIMULATED_LATENCY_MS = env_int("TRADING_SIMULATED_LATENCY_MS", 0, "Simulated fills: latency added to each order, in milliseconds; at 0 the order gate fills them in its own statement.")
 TRADING_LEAN_URL = env_str("TRADING_LEAN_URL", "http://127.0.0.1:8811", "Base URL of the LEAN runner HTTP API.")
 TRADING_LEAN_TIMEOUT_SECONDS = env_float("TRADING_LEAN_TIMEOUT_SECONDS", 5.0, "Timeout (s) of each LEAN runner request.")
 TRADING_ALPACA_BASE_URL = env_str(
