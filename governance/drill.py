@@ -99,6 +99,7 @@ class Drill:
 
     def order(self, strategy, *, side: str, quantity: Decimal, price: Decimal):
         """Send one drill order through the real submission path (risk checks, router, adapters)."""
+        from trading.adapters.router import planned_adapter
         from trading.execution_services import decision_submit
         from trading.models import Decision
 
@@ -108,6 +109,8 @@ class Drill:
         decision = Decision.objects.create(
             strategy=strategy, strategy_version=strategy.version, lane=strategy.lane, account=settings.TRADING_ACCOUNT,
             symbol=DRILL_SYMBOL, side=side, quantity=quantity, price=price,
+            # Planned with its route, as a strategy run plans one: the same gate path as real orders.
+            expected_adapter=planned_adapter(parameters=strategy.parameters, lane=strategy.lane),
             rationale={"drill_run": self.run.pk, "trigger": self.trigger},
             signal_symbol=DRILL_SYMBOL, signal_event_ts=now, signal_seq=self.orders,
             decision_hash="dr" + hashlib.sha256(key.encode()).hexdigest()[:38], decided_at=now,

@@ -83,7 +83,7 @@ def _plan(*, strategy: Strategy, account: str, prev: Signal | None, signal: Sign
         decision.shadow_fill_price = simulated_fill_price(side=side_name, reference_price=price, slippage_bps=settings.TRADING_SIMULATED_SLIPPAGE_BPS)
     else:
         # The route is part of the plan: the order gate fills simulator orders itself (trading.risk).
-        decision.expected_adapter = planned_adapter(override=str((strategy.parameters or {}).get("adapter") or ""), lane=strategy.lane)
+        decision.expected_adapter = planned_adapter(parameters=strategy.parameters, lane=strategy.lane)
     return decision
 
 

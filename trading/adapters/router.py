@@ -55,11 +55,12 @@ def adapter_chain(*, override: str = "", lane: str = "paper") -> list[str]:
     return chain
 
 
-def planned_adapter(*, override: str = "", lane: str = "paper") -> str:
-    """The adapter a decision is planned for (the head of its chain), or "" when the strategy names an
-    unknown one: the order gate then claims it and `decision_submit` rejects it as `unknown_adapter`."""
+def planned_adapter(*, parameters: dict | None, lane: str) -> str:
+    """The adapter a strategy's decision is planned for (the head of its chain, by its `adapter`
+    parameter), or "" when that names an unknown one: the order gate then claims the decision and
+    `decision_submit` rejects it as `unknown_adapter`."""
     try:
-        return adapter_chain(override=override, lane=lane)[0]
+        return adapter_chain(override=str((parameters or {}).get("adapter") or ""), lane=lane)[0]
     except ValueError:
         return ""
 
