@@ -20,7 +20,6 @@ from trading.adapters.simulated import in_database_fill
 from trading.models import Decision, Execution
 
 
-
 class GateOutcome:
     CLAIMED = "claimed"          # passed every check; now `submitted`, ready to route
     FILLED = "filled"            # planned for the simulator: claimed and filled in the same statement
