@@ -6,6 +6,7 @@ from torghut.queues import Queue
 _PREFIX_QUEUES: tuple[tuple[str, Queue], ...] = (
     ("trading.ingest", Queue.INGEST),
     ("trading.evaluate_signal", Queue.INGEST),
+    ("trading.prune_ingest", Queue.INGEST),
     ("trading.", Queue.EXECUTION),
     ("research.", Queue.RESEARCH),
     ("governance.", Queue.GOVERNANCE),

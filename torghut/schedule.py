@@ -26,6 +26,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "evaluate-emergency-stop": _entry("governance.evaluate_emergency_stop", settings.GOVERNANCE_EMERGENCY_STOP_INTERVAL, Queue.GOVERNANCE),
     "research-autonomous-lane": _entry("research.run_autonomous_lane", float(settings.RESEARCH_LANE_INTERVAL_SECONDS), Queue.RESEARCH),
     "reconcile-executions": _entry("trading.reconcile_executions", 15.0, Queue.EXECUTION),
+    "prune-ingest-windows": _entry("trading.prune_ingest_windows", 3600.0, Queue.INGEST),
     "step-capital-ramps": _entry("governance.step_capital_ramps", settings.GOVERNANCE_CAPITAL_RAMP_INTERVAL, Queue.GOVERNANCE),
     "expire-promotion-requests": _entry("governance.expire_promotion_requests", 300.0, Queue.GOVERNANCE),
     "request-promotions": _entry("governance.request_promotions", 300.0, Queue.GOVERNANCE),

@@ -245,6 +245,9 @@ TRADING_SIGNAL_LAG_ALERT_SECONDS = env_float("TRADING_SIGNAL_LAG_ALERT_SECONDS",
 TRADING_SIGNAL_ALERT_CLEAR_POLLS = env_int(
     "TRADING_SIGNAL_ALERT_CLEAR_POLLS", 2, "Consecutive signal-bearing polls that clear a latched continuity alert."
 )
+TRADING_INGEST_WINDOW_RETENTION_DAYS = env_int(
+    "TRADING_INGEST_WINDOW_RETENTION_DAYS", 30, "Days of IngestWindow telemetry kept; older rows are deleted hourly (0 keeps everything)."
+)
 TRADING_STALENESS_INTERVAL_SECONDS = env_float(
     "TRADING_STALENESS_INTERVAL_SECONDS", 15.0, "Beat interval of trading.evaluate_signal_staleness."
 )

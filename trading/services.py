@@ -4,7 +4,7 @@ from __future__ import annotations
 # --- signals and alerts (issue 3) ---
 from trading.signals.alerts import alert_close, alert_notification_deliver, alert_open
 from trading.signals.continuity import continuity_evaluate
-from trading.signals.ingest import signals_ingest
+from trading.signals.ingest import ingest_windows_prune, signals_ingest
 from trading.signals.universe import universe_assert_authoritative, universe_resolve
 
 # --- decisions and executions (issue 4) ---
@@ -16,6 +16,7 @@ __all__ = [
     "alert_open",
     "continuity_evaluate",
     "decision_submit",
+    "ingest_windows_prune",
     "executions_reconcile",
     "orders_cancel_all",
     "signals_ingest",

@@ -36,6 +36,21 @@ def evaluate_signal_staleness() -> list[dict]:
     return continuity_evaluate()
 
 
+@torghut_task(name="trading.prune_ingest_windows", transient=(OperationalError,), max_retries=2)
+def prune_ingest_windows() -> int:
+    """Delete ingest telemetry older than TRADING_INGEST_WINDOW_RETENTION_DAYS (beat, hourly)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trading.services import ingest_windows_prune
+
+    days = settings.TRADING_INGEST_WINDOW_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    return ingest_windows_prune(older_than=timezone.now() - timedelta(days=days))
+
+
 @torghut_task(name="trading.notify_alertmanager", bind=True, transient=(AlertmanagerError, OperationalError))
 def notify_alertmanager(self, notification_id: int) -> str:
     """Deliver one alert open/close to Alertmanager; retried with backoff, then dead-lettered."""

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from torghut import clickhouse
@@ -232,3 +232,23 @@ def signals_ingest(*, source: str, account: str, shard: int = 0, now: datetime |
     if outcome.reason != IngestReason.SIGNALS_PRESENT:
         logger.info("ingest %s/%s#%s: %s %s", source, account, shard, outcome.reason, outcome.detail)
     return window
+
+
+def ingest_windows_prune(*, older_than: datetime, batch_size: int = 10_000) -> int:
+    """Delete IngestWindow rows of polls started before `older_than`, oldest first, in batches (each its
+    own short transaction, so ingest never waits long on them). Returns how many went."""
+    table = connection.ops.quote_name(IngestWindow._meta.db_table)
+    deleted = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE started_at < %s ORDER BY started_at LIMIT %s)",
+                [older_than, batch_size],
+            )
+            count = cursor.rowcount
+        deleted += count
+        if count < batch_size:
+            break
+    if deleted:
+        logger.info("pruned %d ingest windows started before %s", deleted, older_than.isoformat())
+    return deleted
