@@ -232,6 +232,11 @@ TRADING_SIGNAL_LOOKBACK_SECONDS = env_int(
 TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS = env_int(
     "TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS", 120, "An empty poll whose cursor is older than this advances the cursor (empty_batch_advanced)."
 )
+TRADING_SIGNAL_SETTLE_SECONDS = env_float(
+    "TRADING_SIGNAL_SETTLE_SECONDS", 0.0,
+    "Rows are read only once their time unit (a second on DateTime, a millisecond on DateTime64(3)) ended this long ago, so "
+    "rows of a unit written in several batches are not skipped; signals reach strategies that much later. 0 reads at once.",
+)
 TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS = env_int(
     "TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS", 5, "Rows stamped further than this in the future are rejected (future_timestamp)."
 )

@@ -310,3 +310,36 @@ def test_the_tail_probe_is_cached_and_its_last_value_reused_when_clickhouse_fail
     clickhouse.reset_connections()
     assert stale.stale and stale.latest == seconds_ago(now, 50)
     assert signal_source.latest_event_ts(now=now).latest == seconds_ago(now, 10)
+
+
+def test_with_a_settle_time_rows_of_a_second_read_in_part_are_not_skipped_when_the_rest_arrive_late(signal_table, static_universe, settings):
+    settings.TRADING_SIGNAL_SETTLE_SECONDS = 2
+    second = seconds_ago(now_utc(), 20)
+    signal_table.insert([signal_row("MSFT", second, 1)])
+    early = poll(second + timedelta(milliseconds=500))  # the second may still be getting written: left unread
+    assert (early.rows_fetched, early.rows_accepted) == (0, 0)
+    # AAPL sorts before MSFT: a cursor that had read MSFT would have passed it for good.
+    signal_table.insert([signal_row("AAPL", second, 1)])
+    settled = poll(second + timedelta(seconds=3, milliseconds=500))
+    assert (settled.rows_fetched, settled.rows_accepted) == (2, 2)
+    assert poll(second + timedelta(seconds=8)).rows_fetched == 0
+
+
+def test_a_cursor_caught_up_with_the_settled_rows_is_tail_stable_and_never_jumps_rows_still_settling(signal_table, static_universe, settings):
+    settings.TRADING_SIGNAL_SETTLE_SECONDS = 2
+    settings.TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS = 0  # the quiet-stream advance would move the cursor to `now`
+    now = now_utc()
+    signal_table.insert([signal_row("AAPL", seconds_ago(now, 3), 1)])
+    assert poll(now).rows_accepted == 1
+    signal_table.insert([signal_row("MSFT", seconds_ago(now, 1), 1)])  # written late, inside the settle time
+    stable = poll(now + timedelta(milliseconds=500))
+    assert (stable.reason, stable.rows_fetched) == ("cursor_tail_stable", 0)
+    assert poll(now + timedelta(milliseconds=2500)).rows_accepted == 1
+
+
+def test_with_a_settle_time_rows_from_the_future_are_still_refused_and_counted(signal_table, static_universe, settings):
+    settings.TRADING_SIGNAL_SETTLE_SECONDS = 2
+    now = now_utc()
+    signal_table.insert([signal_row("AAPL", seconds_ago(now, 10), 1), signal_row("NVDA", now + timedelta(hours=1), 1)])
+    window = poll(now)
+    assert (window.rows_accepted, window.rejected_by_reason) == (1, {"future_timestamp": 1})

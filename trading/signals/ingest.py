@@ -142,8 +142,13 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
         probe = _probe(now)
         return PollOutcome(reason=IngestReason.UNIVERSE_SOURCE_UNAVAILABLE, cursor=stored,
                            lag_seconds=_lag(now, probe.latest if probe else None), detail=universe.reason)
+    future_limit = now + timedelta(seconds=settings.TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS)
     try:
         precision = signal_source.table_shape().time_precision
+        # With a settle time, rows of a time unit that may still be getting written stay unread: a poll that
+        # read part of a unit would otherwise pass, for good, that unit's rows written after it.
+        settle = settings.TRADING_SIGNAL_SETTLE_SECONDS
+        hold_from = signal_source.settled_until(now=now, settle_seconds=settle, precision=precision) if settle > 0 else None
         probe = _probe(now)
         latest = probe.latest if probe else None
         # Start at, or fast-forward to, now - lookback; never past the stream's tail, so a quiet stream
@@ -154,11 +159,11 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
         if cursor is None or (cursor.at, cursor.symbol, cursor.seq) < (floor_key.at, floor_key.symbol, floor_key.seq):
             cursor = floor_key
         only = signal_source.shard_filter(universe=universe.symbols, shard=shard, shards=settings.TRADING_INGEST_SHARDS)
-        rows = signal_source.fetch_after(cursor, limit=batch_size, shard=only)
+        rows = signal_source.fetch_after(cursor, limit=batch_size, shard=only,
+                                         hold=(hold_from, future_limit) if hold_from is not None else None)
     except clickhouse.ClickHouseError as exc:
         return PollOutcome(reason=_ch_reason(exc), cursor=stored, detail=str(exc)[:500])
 
-    future_limit = now + timedelta(seconds=settings.TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS)
     batch, fetched = BatchResult(), 0
     if rows is not None:
         batch, fetched = batch_validate(rows, universe=universe.symbols, future_limit=future_limit), len(rows)
@@ -182,10 +187,14 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
             return PollOutcome(reason=_ch_reason(exc), cursor=stored, lag_seconds=lag, detail=str(exc)[:500])
         return outcome(IngestReason.CURSOR_AHEAD_OF_STREAM, rewound or cursor,
                        f"cursor {cursor.at.isoformat()} was past tail {latest.isoformat()} + lookback; rewound")
-    if cursor.at >= latest:
+    # Rows still settling are not behind the cursor: caught up means caught up with what is readable.
+    readable = latest if hold_from is None else min(latest, hold_from)
+    if cursor.at >= readable:
         advance_to = signal_source.floor_to_precision(
             min(now - timedelta(seconds=settings.TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS), latest + lookback), precision
         )
+        if hold_from is not None:
+            advance_to = min(advance_to, hold_from)  # never past rows that may still be arriving
         if advance_to > cursor.at:
             return outcome(IngestReason.EMPTY_BATCH_ADVANCED, CursorKey(at=advance_to))
         return outcome(IngestReason.CURSOR_TAIL_STABLE, cursor)

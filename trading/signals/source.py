@@ -158,11 +158,14 @@ def shard_filter(*, universe: frozenset[str], shard: int, shards: int) -> ShardF
     return ShardFilter(symbols=mine, universe=tuple(sorted(universe)), first=shard == 0)
 
 
-def _fetch_sql(shard: ShardFilter | None) -> str:
+def _fetch_sql(shard: ShardFilter | None, *, hold: bool = False) -> str:
     q = clickhouse.quote_identifier
     sym, ts, seq = (q(c) for c in _key_columns())
     columns = ", ".join([sym, ts, seq, *(q(c) for c in VALUE_COLUMNS)])
     where = f"({ts} > %(at)s OR ({ts} = %(at)s AND ({sym} > %(sym)s OR ({sym} = %(sym)s AND {seq} > %(seq)s))))"
+    if hold:
+        # Rows still settling are left for a later poll; rows stamped in the future are still read (and refused).
+        where += f" AND NOT ({ts} > %(hold_from)s AND {ts} <= %(hold_until)s)"
     if shard is not None:
         parts = [f"{sym} IN %(shard_symbols)s"] if shard.symbols else []
         if shard.first:
@@ -171,19 +174,30 @@ def _fetch_sql(shard: ShardFilter | None) -> str:
     return f"SELECT {columns} FROM {q(table_shape().table)} WHERE {where} ORDER BY {ts}, {sym}, {seq} LIMIT %(limit)s"
 
 
-def fetch_raw(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None) -> list:
-    """The driver's numpy columns of the rows strictly after `cursor` ([] when there are none)."""
+def settled_until(*, now: datetime, settle_seconds: float, precision: int) -> datetime:
+    """The newest event time whose unit (10**-precision s) ended at least `settle_seconds` before `now`."""
+    unit = timedelta(microseconds=10 ** (6 - precision)) if precision < 6 else timedelta(microseconds=1)
+    return floor_to_precision(now - timedelta(seconds=settle_seconds) - unit, precision)
+
+
+def fetch_raw(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None, hold: tuple[datetime, datetime] | None = None) -> list:
+    """The driver's numpy columns of the rows strictly after `cursor` ([] when there are none); with
+    `hold` = (from, until), rows stamped in (from, until] are left out."""
     if shard is not None and not shard.symbols and not shard.first:
         return []
-    params = {"at": time_literal(cursor.at, table_shape().time_precision), "sym": cursor.symbol, "seq": int(cursor.seq), "limit": int(limit)}
+    precision = table_shape().time_precision
+    params = {"at": time_literal(cursor.at, precision), "sym": cursor.symbol, "seq": int(cursor.seq), "limit": int(limit)}
+    if hold is not None:
+        params.update(hold_from=time_literal(hold[0], precision), hold_until=time_literal(hold[1], precision))
     if shard is not None:
         params.update(shard_symbols=shard.symbols, universe=shard.universe)  # tuples render as IN lists
-    return clickhouse.query("signals_fetch", _fetch_sql(shard), params, columnar=True, use_numpy=True)
+    return clickhouse.query("signals_fetch", _fetch_sql(shard, hold=hold is not None), params, columnar=True, use_numpy=True)
 
 
-def fetch_after(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None) -> SignalColumns | None:
+def fetch_after(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None,
+                hold: tuple[datetime, datetime] | None = None) -> SignalColumns | None:
     """Rows strictly after `cursor` in (event_ts, symbol, seq) order, as columns; None when there are none."""
-    columns = fetch_raw(cursor, limit=limit, shard=shard)
+    columns = fetch_raw(cursor, limit=limit, shard=shard, hold=hold)
     if not columns or not len(columns[0]):
         return None
     symbols, event_ts, seqs, sources, window_sizes, *indicators = columns
