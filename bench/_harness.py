@@ -24,7 +24,7 @@ def symbols(count: int) -> list[str]:
 
 def signal_table_create(table: str) -> None:
     """A fresh table with the ta_signals layout (dropped first)."""
-    from torghut import clickhouse
+    from torghut.core import clickhouse
     from trading.signals import source as signal_source
 
     clickhouse.ensure_database()
@@ -34,13 +34,13 @@ def signal_table_create(table: str) -> None:
 
 
 def signal_table_drop(table: str) -> None:
-    from torghut import clickhouse
+    from torghut.core import clickhouse
 
     clickhouse.execute("harness_drop", f"DROP TABLE IF EXISTS {clickhouse.quote_identifier(table)}")
 
 
 def signal_table_count(table: str, *, client=None) -> int:
-    from torghut import clickhouse
+    from torghut.core import clickhouse
 
     sql = f"SELECT count() FROM {clickhouse.quote_identifier(table)}"
     if client is not None:
@@ -58,7 +58,7 @@ class SignalWriter(threading.Thread):
 
     def __init__(self, *, table: str, names: list[str], rate: float, flush_seconds: float = 0.5, seed: int = 7, client=None) -> None:
         super().__init__(name="signal-writer", daemon=True)
-        from trading.signals.simulator import MarketSimulator
+        from torghut.devstack.simulator import MarketSimulator
         from trading.signals.types import INDICATORS
 
         self.table, self.client = table, client
@@ -71,7 +71,7 @@ class SignalWriter(threading.Thread):
         self.started_at = self.stopped_at = 0.0
 
     def _flush(self, rows: list[tuple]) -> None:
-        from torghut import clickhouse
+        from torghut.core import clickhouse
 
         try:
             if self.client is not None:
@@ -124,7 +124,7 @@ class IngestDriver(threading.Thread):
         from django.conf import settings
 
         from torghut.celery import app
-        from trading.tasks import ingest_signals
+        from trading.signals.tasks import ingest_signals
 
         with app.connection_for_write(self.broker_url or settings.CELERY_BROKER_URL) as conn:
             while not self.stop_event.is_set():
@@ -219,7 +219,7 @@ def ingest_account(*, source: str) -> IngestAccount:
     Windows are written under the shard's cursor lock, so their id order is the commit order; each
     window must start where the previous one of its shard ended, or rows were skipped or re-read.
     """
-    from trading.models import IngestWindow
+    from trading.signals.models import IngestWindow
 
     account = IngestAccount()
     last_after: dict[int, dict] = {}

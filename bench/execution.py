@@ -72,9 +72,10 @@ def bench_latency() -> None:
 
     from bench.report import record
     from celery_noop import noop
-    from trading.decisions import decisions_from_signals
-    from trading.execution_tasks import submit_decision
-    from trading.models import Execution, Strategy
+    from trading.orders.decisions import decisions_from_signals
+    from trading.orders.tasks import submit_decision
+    from trading.orders.models import Execution
+    from trading.strategies.models import Strategy
     from trading.signals.types import INDICATORS, Signal
 
     Strategy.objects.create(name="bench", version="1", kind="macd_rsi", lane="paper", capital_fraction="0.1", parameters={"adapter": "simulated"})
@@ -126,8 +127,8 @@ def bench_backfill() -> None:
     from django.db import connection
 
     from bench.report import record
-    from trading.execution_backfill import execution_provenance_backfill
-    from trading.models import Execution, ExecutionImport
+    from trading.orders.backfill import execution_provenance_backfill
+    from trading.orders.models import Execution, ExecutionImport
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE trading_executionimport")
@@ -206,7 +207,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from governance.services import kill_switch_mirror_sync
+    from governance.killswitch.services import kill_switch_mirror_sync
 
     # A fresh database has a never-engaged (active) switch; make the Redis mirror agree with it.
     kill_switch_mirror_sync()

@@ -26,8 +26,10 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
-from torghut import clickhouse  # noqa: E402
-from trading.models import Decision, IngestCursor, IngestWindow, SignalMemory, Strategy  # noqa: E402
+from torghut.core import clickhouse  # noqa: E402
+from trading.orders.models import Decision, SignalMemory  # noqa: E402
+from trading.signals.models import IngestCursor, IngestWindow
+from trading.strategies.models import Strategy
 from trading.signals import source as signal_source  # noqa: E402
 from trading.signals.ingest import signals_ingest  # noqa: E402
 from trading.signals.types import INDICATORS  # noqa: E402

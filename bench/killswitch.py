@@ -41,8 +41,8 @@ def _timed(fn, calls: int) -> float:
 
 
 def bench_mirror_check() -> float:
-    from governance import killswitch
-    from governance.selectors import kill_switch_order_check
+    from governance.killswitch import mirror as killswitch
+    from governance.killswitch.selectors import kill_switch_order_check
 
     client = killswitch._client()
     key = settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY
@@ -64,9 +64,9 @@ def bench_mirror_check() -> float:
 
 
 def bench_time_to_halt() -> float:
-    from governance.emergency import EmergencyInputs
-    from governance.selectors import kill_switch_gate_policy
-    from governance.services import emergency_stop_evaluate
+    from governance.emergency.measures import EmergencyInputs
+    from governance.killswitch.selectors import kill_switch_gate_policy
+    from governance.emergency.services import emergency_stop_evaluate
 
     breach = EmergencyInputs(
         signal_lag_seconds=1.0, market_open=True, streaks={}, universe_status="unavailable", research_failure_streak=0,
@@ -95,7 +95,7 @@ def main() -> None:
         bench_mirror_check()
         bench_time_to_halt()
     finally:
-        from governance import killswitch
+        from governance.killswitch import mirror as killswitch
 
         killswitch.mirror_clear()
         connection.creation.destroy_test_db(original, verbosity=0)

@@ -91,7 +91,7 @@ def main() -> int:
 
     django.setup()
     from bench.report import record
-    from trading.models import IngestCursor, IngestWindow
+    from trading.signals.models import IngestCursor, IngestWindow
 
     seconds = float(os.environ.get("TORGHUT_LOAD_SECONDS", "60"))
     print(f"load: {RATE:,.0f} signals/s over {SYMBOLS} symbols for {seconds:.0f} s, two ingest workers, {SHARDS} shards")

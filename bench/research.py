@@ -24,9 +24,9 @@ django.setup()
 from bench.report import record  # noqa: E402
 from research.clickhouse_ddl import signal_table_ddl  # noqa: E402
 from research.simulation import PRICE_COLUMNS, FillModel, paper_simulate, simulate, window_columns  # noqa: E402
-from torghut import clickhouse  # noqa: E402
+from torghut.core import clickhouse  # noqa: E402
 from trading.signals.types import INDICATORS  # noqa: E402
-from trading.strategies import STRATEGY_KINDS  # noqa: E402
+from trading.strategies.kinds import STRATEGY_KINDS  # noqa: E402
 
 ROWS, SYMBOLS, START_EPOCH = 1_000_000, 50, 1_772_000_000
 TARGET = 0.5

@@ -1,16 +1,19 @@
 """Routes of the governance API."""
 from django.urls import path
 
-from governance import api, api_promotion
+from governance.drills import api as drills_api
+from governance.evidence import api as evidence_api
+from governance.killswitch import api
+from governance.promotion import api as api_promotion
 
 urlpatterns = [
     path("kill-switch", api.KillSwitchApi.as_view(), name="governance-kill-switch"),
     path("kill-switch/engage", api.KillSwitchEngageApi.as_view(), name="governance-kill-switch-engage"),
     path("kill-switch/resume", api.KillSwitchResumeApi.as_view(), name="governance-kill-switch-resume"),
-    path("evidence", api.EvidenceListApi.as_view(), name="governance-evidence-list"),
-    path("evidence/<int:package_id>", api.EvidenceDetailApi.as_view(), name="governance-evidence-detail"),
-    path("evidence/<int:package_id>/download", api.EvidenceDownloadApi.as_view(), name="governance-evidence-download"),
-    path("drills", api.DrillRunListApi.as_view(), name="governance-drill-list"),
+    path("evidence", evidence_api.EvidenceListApi.as_view(), name="governance-evidence-list"),
+    path("evidence/<int:package_id>", evidence_api.EvidenceDetailApi.as_view(), name="governance-evidence-detail"),
+    path("evidence/<int:package_id>/download", evidence_api.EvidenceDownloadApi.as_view(), name="governance-evidence-download"),
+    path("drills", drills_api.DrillRunListApi.as_view(), name="governance-drill-list"),
     path("promotion-requests", api_promotion.PromotionRequestListApi.as_view(), name="governance-promotion-list"),
     path("promotion-requests/create", api_promotion.PromotionRequestCreateApi.as_view(), name="governance-promotion-create"),
     path("promotion-requests/<int:request_id>", api_promotion.PromotionRequestDetailApi.as_view(), name="governance-promotion-detail"),

@@ -7,8 +7,8 @@ from django.utils.html import format_html, format_html_join
 
 from research.models import GatePolicy, ResearchRun
 from research.services import gate_thresholds_validate, gate_policy_create, gate_policy_update
-from torghut.admin_base import ReadOnlyModelAdmin
-from torghut.models import AuditEvent
+from torghut.core.admin_base import ReadOnlyModelAdmin
+from torghut.core.models import AuditEvent
 
 
 @admin.register(ResearchRun)

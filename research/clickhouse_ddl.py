@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from torghut.clickhouse import quote_identifier
+from torghut.core.clickhouse import quote_identifier
 from trading.signals.types import INDICATORS
 
 

@@ -25,12 +25,6 @@ class GateContext:
     last_drill_at: Callable[[], datetime | None]
 
 
-def _governance_last_drill_at() -> datetime | None:
-    from governance.selectors import last_passing_drill_at
-
-    return last_passing_drill_at()
-
-
 def _at_most(observed: float, limit: float) -> str:
     return PASS if observed <= limit else FAIL
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from torghut import clickhouse
+from torghut.core import clickhouse
 from trading.signals.types import INDICATORS
 
 SOURCE = "bokeh-sampledata"

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Case, QuerySet, Value, When
 
 from research.models import GatePolicy, ResearchRun
-from trading.models.strategy import drill_rows_hidden
+from trading.strategies.models import drill_rows_hidden
 
 FINAL_STATUSES = ("passed", "failed")
 

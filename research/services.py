@@ -15,12 +15,13 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from research.gates import GateContext, _governance_last_drill_at, gates_evaluate, gates_verdict
+from research import ports
+from research.gates import GateContext, gates_evaluate, gates_verdict
 from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchRun
 from research.simulation import FillModel, Progress, expected_symbols, paper_simulate
-from torghut.metrics import Counter, Histogram
-from torghut.models import AuditEvent
-from torghut.queues import Queue
+from torghut.core.metrics import Counter, Histogram
+from torghut.core.models import AuditEvent
+from torghut.core.queues import Queue
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def research_run_record(
     Returns the row, or None when the payload went to the dead letters (replaying the letter runs
     `research.persist_run`, which upserts by run_id, so the run is written exactly once).
     """
-    from torghut.services import DeadLetterPayload, dead_letter_record
+    from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
 
     attempts = attempts or settings.RESEARCH_PERSIST_ATTEMPTS
     backoff = settings.RESEARCH_PERSIST_BACKOFF_SECONDS if backoff_seconds is None else backoff_seconds
@@ -271,8 +272,8 @@ def research_run_execute(
     No signals: `skipped`. Any exception: `failed` with the error. Otherwise `passed`/`failed` from the
     gates. Every path carries a recommendation and both trace ids.
     """
-    from trading.models import Strategy
-    from trading.strategies import strategy_kind
+    from trading.strategies.models import Strategy
+    from trading.strategies.kinds import strategy_kind
 
     strategy = Strategy.objects.get(pk=strategy_id)
     now = now or timezone.now()
@@ -310,7 +311,7 @@ def research_run_execute(
             lookback = timedelta(seconds=settings.RESEARCH_COVERAGE_LOOKBACK_SECONDS)
             ctx = GateContext(result=result, window_start=window_start, window_end=window_end,
                               expected_symbols=expected_symbols(table=source_table, since=window_start - lookback, end=window_end),
-                              now=now, last_drill_at=_governance_last_drill_at)
+                              now=now, last_drill_at=ports.last_passing_drill_at)
             gates = gates_evaluate(ctx=ctx, thresholds=policy.thresholds)
             status, recommendation = gates_verdict(gates)
             failing = [g["name"] for g in gates if g["status"] in ("fail", "error")]
@@ -340,7 +341,7 @@ def lane_window(*, now: datetime) -> tuple[datetime, datetime]:
 
 def research_lane_run(*, now: datetime | None = None) -> list[RunOutcome]:
     """One autonomous lane pass: a research run for every enabled strategy in paper or shadow."""
-    from trading.models import Strategy
+    from trading.strategies.models import Strategy
 
     now = now or timezone.now()
     start, end = lane_window(now=now)

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from torghut import clickhouse
-from trading.strategies import BUY, StrategyKind
+from torghut.core import clickhouse
+from trading.strategies.kinds import BUY, StrategyKind
 
 KEY_COLUMNS = ("symbol", "event_ts", "seq")
 PRICE_COLUMNS = ("vwap_w5m", "boll_mid")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db import InterfaceError, OperationalError
 
-from torghut.tasks import torghut_task
+from torghut.core.tasks import torghut_task
 
 
 @torghut_task(name="research.run_autonomous_lane", transient=(OperationalError, InterfaceError))

@@ -256,7 +256,7 @@ def start_beat(django_db_blocker, tmp_path, redis_client):
     """Factory: start a beat with fast intervals (env overrides); stopped at the end of the test."""
     from django.db import connection
 
-    from torghut.beat import LOCK_KEY
+    from torghut.core.beat import LOCK_KEY
 
     started: list[BeatProcess] = []
 

@@ -10,7 +10,7 @@ def user_create(*, username: str, approver: bool = False, staff: bool = False, p
     """A user, optionally in the `approvers` group and with extra permissions (`app.codename`)."""
     from django.contrib.auth.models import Permission
 
-    from governance.promotion import approvers_group_ensure
+    from governance.promotion.services import approvers_group_ensure
 
     user = get_user_model().objects.create_user(username=username, password=f"{username}-pass-123", is_staff=staff)
     if approver:
@@ -27,9 +27,9 @@ def strategy_live_create(*, name: str = "macd", version: str = "1", kind: str = 
     The factory records the checkpoint as passed instead of producing its evidence (research runs,
     shadow hours, a drill); everything from the approval on is the real apply path.
     """
-    from governance.models import Approval, ApprovalDecision, PromotionRequest
-    from governance.promotion import _promotion_request_apply
-    from trading.models import Strategy
+    from governance.promotion.models import Approval, ApprovalDecision, PromotionRequest
+    from governance.promotion.services import _promotion_request_apply
+    from trading.strategies.models import Strategy
 
     strategy = Strategy.objects.create(name=name, version=version, kind=kind, lane="shadow", **fields)
     requester = get_user_model().objects.filter(username="factory-requester").first() or user_create(username="factory-requester")
@@ -69,7 +69,7 @@ def research_run_create(*, strategy, status: str = "passed", gate_statuses: tupl
 
 
 def drill_pass_create(*, hours_ago: float = 1.0):
-    from governance.models import DrillRun
+    from governance.drills.models import DrillRun
 
     finished = timezone.now() - timezone.timedelta(hours=hours_ago)
     return DrillRun.objects.create(trigger="signal_lag", started_at=finished - timezone.timedelta(seconds=5), finished_at=finished, passed=True)
@@ -79,9 +79,9 @@ def strategy_ready_for_live(*, name: str = "macd", version: str = "1", shadow_ho
     """A strategy in shadow whose evidence passes the checkpoint: shadow since `shadow_hours` ago (a
     ledger row), passed paper runs, a drill that passed an hour ago. The decision-count and open-alert
     rules are switched off in the policy (audited), as their inputs belong to the trading app."""
-    from governance.models import LaneChange
-    from governance.promotion import checkpoint_policy_update
-    from trading.models import Strategy
+    from governance.lanes.models import LaneChange
+    from governance.promotion.services import checkpoint_policy_update
+    from trading.strategies.models import Strategy
 
     checkpoint_policy_update(actor="test", changes={"min_shadow_decisions": 0, "forbid_open_critical_alert": False}, reason="test setup")
     strategy = Strategy.objects.create(name=name, version=version, kind="macd_rsi", lane="shadow")

@@ -8,7 +8,7 @@ from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "torghut.settings")
 
-app = Celery("torghut", task_cls="torghut.tasks:TorghutTask")
+app = Celery("torghut", task_cls="torghut.core.tasks:TorghutTask")
 app.config_from_object("torghut.celeryconfig")
 app.autodiscover_tasks()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 from django.conf import settings
 from kombu import Queue as KombuQueue
 
-from torghut.queues import ALL_QUEUES, Queue
+from torghut.core.queues import ALL_QUEUES, Queue
 from torghut.schedule import BEAT_SCHEDULE
 
 broker_url = settings.CELERY_BROKER_URL
 if broker_url.startswith("redis://"):
-    # kombu's Redis transport loses a message popped just before Redis dies; see torghut.broker.
-    broker_transport = "torghut.broker:Transport"
+    # kombu's Redis transport loses a message popped just before Redis dies; see torghut.core.broker.
+    broker_transport = "torghut.core.broker:Transport"
 result_backend = settings.CELERY_RESULT_BACKEND
 result_expires = 3600
 task_serializer = "json"
@@ -41,6 +41,6 @@ broker_transport_options = {"visibility_timeout": settings.CELERY_VISIBILITY_TIM
 result_backend_transport_options = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
 task_queues = [KombuQueue(name, routing_key=name) for name in ALL_QUEUES]
 task_default_queue = Queue.DEFAULT.value
-task_routes = ("torghut.routing.route_task",)
+task_routes = ("torghut.core.routing.route_task",)
 beat_schedule = BEAT_SCHEDULE
-beat_scheduler = "torghut.beat:LeaderScheduler"
+beat_scheduler = "torghut.core.beat:LeaderScheduler"

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from torghut.queues import Queue
+from torghut.core.queues import Queue
 
 
 def _entry(task: str, every: float, queue: Queue, expires: float | None = None) -> dict[str, Any]:

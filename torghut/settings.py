@@ -1,6 +1,6 @@
 """torghut settings: every value that varies by deployment comes from the environment.
 
-Defaults suit a single development machine; `torghut.env` records each setting so README.md can list
+Defaults suit a single development machine; `torghut.core.env` records each setting so README.md can list
 them all. Tests run with `TESTING` on, which moves Redis, ClickHouse and the metrics directory to
 their own namespaces so a running `make run` never sees test traffic.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from torghut.env import env_bool, env_float, env_int, env_list, env_str
+from torghut.core.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TORGHUT_VAR_DIR", str(BASE_DIR / "var"), "Folder for spool files, metrics and service data."))
@@ -50,10 +50,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_prometheus",
-    "torghut",
+    "torghut.core.apps.CoreConfig",
     "trading",
     "research",
     "governance",
+    "torghut.console.apps.ConsoleConfig",
+    "torghut.devstack.apps.DevstackConfig",
 ]
 
 MIDDLEWARE = [
@@ -166,7 +168,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["torghut.permissions.AuthenticatedReadPermittedWrite"],
+    "DEFAULT_PERMISSION_CLASSES": ["torghut.core.permissions.AuthenticatedReadPermittedWrite"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
 }

@@ -3,7 +3,8 @@ from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from torghut import health, metrics, ops
+from torghut.core import health, metrics
+from torghut.console import ops
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -1,3 +1,6 @@
-"""Admin of the trading app; each area registers its models in its own module."""
-import trading.signals.admin  # noqa: F401  (registers ingest telemetry and alerts)
-from trading import admin_executions  # noqa: F401  (decisions and executions, issue 4)
+"""Django admin autodiscovery reads `<app>.admin`: each trading package registers its own models."""
+from trading.alerts import admin as alerts_admin
+from trading.orders import admin as orders_admin
+from trading.signals import admin as signals_admin
+
+__all__ = ["alerts_admin", "orders_admin", "signals_admin"]

@@ -1,11 +1,14 @@
+"""Routes under /trading/: each package serves its own reads."""
 from django.urls import include, path
 
-from trading import api
+from trading.alerts.api import AlertListApi
+from trading.pnl.api import RollingPnlApi
+from trading.signals.api import TradingAutonomyApi, TradingStatusApi
 
 urlpatterns = [
-    path("status", api.TradingStatusApi.as_view(), name="trading-status"),
-    path("autonomy", api.TradingAutonomyApi.as_view(), name="trading-autonomy"),
-    path("alerts", api.AlertListApi.as_view(), name="trading-alerts"),
-    path("pnl", api.RollingPnlApi.as_view(), name="trading-pnl"),
-    path("", include("trading.urls_executions")),
+    path("status", TradingStatusApi.as_view(), name="trading-status"),
+    path("autonomy", TradingAutonomyApi.as_view(), name="trading-autonomy"),
+    path("alerts", AlertListApi.as_view(), name="trading-alerts"),
+    path("pnl", RollingPnlApi.as_view(), name="trading-pnl"),
+    path("", include("trading.orders.urls")),
 ]

@@ -1,5 +1,5 @@
 """The baseline task of bench/execution.py: a bare no-op, loaded into the bench worker with --include."""
-from torghut.tasks import torghut_task
+from torghut.core.tasks import torghut_task
 
 
 @torghut_task(name="bench.noop")

@@ -1,6 +1,6 @@
 """The kill switch as the order gate applies it, in SQL: the gate (`trading_order_gate`) calls this in
 the statement that holds the account's order lock, so the switch it obeys is the committed row, read
-after the lock, at no extra round trip. The same mapping as `governance.selectors.kill_switch_order_policy`
+after the lock, at no extra round trip. The same mapping as `governance.killswitch.selectors.kill_switch_order_policy`
 (tests hold the two to each other)."""
 from django.db import migrations
 

@@ -2,7 +2,7 @@
 import pytest
 
 from tests.e2e.conftest import admin_login
-from tests.ops.test_ops_page import arrange_loop_state
+from tests.torghut.console.test_ops_page import arrange_loop_state
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -2,8 +2,8 @@
 cannot approve their own request."""
 import pytest
 
-from governance.models import PromotionRequest
-from governance.promotion import promotion_request_create
+from governance.promotion.models import PromotionRequest
+from governance.promotion.services import promotion_request_create
 from tests.factories import strategy_ready_for_live, user_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -3,7 +3,7 @@
 With kombu's own Redis transport this lost the task popped just before the kill (BRPOP's pop was in the
 AOF, the unacked record that should follow it was not), ran twice a task whose ack failed while Redis was
 down, and left the tasks the worker held but had not started for the visibility timeout (an hour).
-`torghut.broker` fetches atomically, defers acks and restores to the reconnect, and keeps what the pool
+`torghut.core.broker` fetches atomically, defers acks and restores to the reconnect, and keeps what the pool
 holds (started or not) out of the restore; the same worker finishes the load, each task run once.
 """
 from __future__ import annotations
@@ -28,8 +28,8 @@ def test_killing_redis_under_load_loses_no_queued_task_and_writes_each_run_once(
     from research.models import ResearchRun
     from research.tasks import persist_run
     from torghut.celery import app
-    from torghut.models import DeadLetter
-    from trading.models import Strategy
+    from torghut.core.models import DeadLetter
+    from trading.strategies.models import Strategy
 
     strategy = Strategy.objects.create(name="fault-redis", version="1", kind="macd_rsi", lane="paper")
     payloads = [research_payload(strategy_id=strategy.pk, index=i) for i in range(TASKS)]

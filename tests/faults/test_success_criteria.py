@@ -24,10 +24,12 @@ def test_a_compressed_four_hour_healthy_run_meets_the_success_criterion(capsys):
 def test_a_gap_in_the_stream_a_missing_execution_and_an_unapproved_live_move_each_fail_it():
     from django.utils import timezone
 
-    from governance.models import LaneChange
+    from governance.lanes.models import LaneChange
     from tests.factories import strategy_live_create
-    from torghut.success import success_report, success_run
-    from trading.models import Decision, Execution, IngestWindow, Strategy
+    from torghut.console.success import success_report, success_run
+    from trading.orders.models import Decision, Execution
+    from trading.signals.models import IngestWindow
+    from trading.strategies.models import Strategy
 
     run = success_run(hours=1, step_seconds=60, tick_seconds=5, symbol_count=4)
     healthy = success_report(source=run.source, account=run.account, start=run.start, end=run.end)

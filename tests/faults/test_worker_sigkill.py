@@ -51,7 +51,7 @@ def _restore_unacked() -> None:
 
 
 def test_killing_workers_mid_ingest_loses_no_signal_and_processes_none_twice(start_worker):
-    from trading.models import IngestCursor
+    from trading.signals.models import IngestCursor
 
     run = uuid.uuid4().hex[:8]
     table, source, queue = f"ta_signals_kill_{run}", f"kill-{run}", f"faults-ingest-{run}"
@@ -98,11 +98,11 @@ def test_killing_workers_mid_ingest_loses_no_signal_and_processes_none_twice(sta
 
 def test_killing_a_worker_mid_submission_leaves_no_duplicate_order_and_one_execution_per_order(start_worker, settings):
     from tests.trading.execution_fixtures import macd_cross_up, make_strategy
-    from trading.decisions import decisions_from_signals
-    from trading.execution_services import executions_reconcile
-    from trading.execution_tasks import submit_decision
-    from trading.models import Decision, Execution
-    from trading.venues import VenueServer
+    from trading.orders.decisions import decisions_from_signals
+    from trading.orders.services import executions_reconcile
+    from trading.orders.tasks import submit_decision
+    from trading.orders.models import Decision, Execution
+    from torghut.devstack.venues import VenueServer
 
     venue = VenueServer(kind="lean").start()
     try:

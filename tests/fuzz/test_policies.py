@@ -8,10 +8,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.emergency import (
-    BREACH, DEFAULT_STALE_REASONS, NOT_APPLICABLE, OK, STRICT, TRIGGER_SOURCE, UNREADABLE, WARNING, EmergencyInputs, measure,
-)
-from governance.models import EmergencyStopPolicy, Trigger
+from governance.emergency.measures import BREACH, DEFAULT_STALE_REASONS, NOT_APPLICABLE, OK, STRICT, TRIGGER_SOURCE, UNREADABLE, WARNING, EmergencyInputs, measure
+from governance.emergency.models import EmergencyStopPolicy, Trigger
 from research.gates import ERROR, FAIL, GATES, NOT_EVALUATED, PASS, GateContext, gates_evaluate, gates_verdict
 from research.models import DEFAULT_THRESHOLDS
 from research.services import gate_thresholds_validate

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission
 
-from governance.emergency import EmergencyInputs
+from governance.emergency.measures import EmergencyInputs
 from tests.factories import strategy_live_create
 
 
@@ -26,7 +26,7 @@ def second_operator(django_user_model):
 
 @pytest.fixture
 def make_strategy():
-    from trading.models import Strategy
+    from trading.strategies.models import Strategy
 
     def _make(*, name: str = "macd", version: str = "1", lane: str = "live") -> Strategy:
         if lane == "live":

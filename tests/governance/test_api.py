@@ -5,10 +5,11 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
-from governance.models import EvidencePackage, KillSwitch, KillSwitchTransition
-from governance.services import emergency_stop_evaluate, emergency_stop_policy_update
+from governance.evidence.models import EvidencePackage
+from governance.killswitch.models import KillSwitch, KillSwitchTransition
+from governance.emergency.services import emergency_stop_evaluate, emergency_stop_policy_update
 from tests.governance.conftest import healthy_inputs
-from torghut.models import AuditEvent
+from torghut.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +118,7 @@ def test_policy_edits_in_the_admin_are_audited(admin_client):
 
 
 def _policy_pk(trigger: str) -> int:
-    from governance.models import EmergencyStopPolicy
+    from governance.emergency.models import EmergencyStopPolicy
 
     return EmergencyStopPolicy.objects.get(trigger=trigger).pk
 

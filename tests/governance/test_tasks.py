@@ -4,13 +4,15 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from governance.models import DrillRun, KillSwitch, TriggerState
+from governance.drills.models import DrillRun
+from governance.killswitch.models import KillSwitch
+from governance.emergency.models import TriggerState
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_beat_task_evaluates_every_trigger_and_mirrors_the_persisted_state(celery_worker, redis_client):
-    from governance.tasks import evaluate_emergency_stop
+    from governance.emergency.tasks import evaluate_emergency_stop
 
     redis_client.set(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY, "reducing")  # a drifted mirror
     outcome = evaluate_emergency_stop.delay().get(timeout=60)
@@ -26,7 +28,7 @@ def test_the_beat_task_evaluates_every_trigger_and_mirrors_the_persisted_state(c
 
 
 def test_the_drill_task_records_a_drill_run(celery_worker):
-    from governance.tasks import run_drill
+    from governance.drills.tasks import run_drill
 
     outcome = run_drill.delay("pnl_drawdown").get(timeout=60)
     run = DrillRun.objects.get(pk=outcome["drill_run_id"])

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from trading.models import AlertNotification
-from trading.services import alert_close, alert_open
+from trading.alerts.models import AlertNotification
+from trading.alerts.services import alert_close, alert_open
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

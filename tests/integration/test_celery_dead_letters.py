@@ -8,8 +8,8 @@ import uuid
 import pytest
 from django.conf import settings
 
-from torghut.models import DeadLetter
-from torghut.services import dead_letter_replay
+from torghut.core.models import DeadLetter
+from torghut.core.deadletters import dead_letter_replay
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Permission
 
-from governance.models import EvidencePackage
-from governance.services import emergency_stop_policy_update
+from governance.evidence.models import EvidencePackage
+from governance.emergency.services import emergency_stop_policy_update
 from tests.trading.conftest import signal_row, signal_table  # noqa: F401  (fixture)
-from trading.models import Strategy
+from trading.strategies.models import Strategy
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

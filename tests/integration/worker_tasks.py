@@ -4,8 +4,8 @@ from __future__ import annotations
 import redis
 from django.conf import settings
 
-from torghut.metrics import Counter
-from torghut.tasks import torghut_task
+from torghut.core.metrics import Counter
+from torghut.core.tasks import torghut_task
 
 TEST_BUMPS = Counter("torghut_test_worker_bumps_total", "Bumped inside a worker by the test suite.")
 

@@ -11,7 +11,7 @@ import yaml
 from tests.ops.test_grafana_dashboard import DASHBOARD, metric_names, panel_queries
 from tests.trading.conftest import now_utc, signal_row, signal_table, static_universe  # noqa: F401  (fixtures)
 from tests.trading.execution_fixtures import lean_venue, make_strategy  # noqa: F401  (fixture)
-from trading.models import Decision
+from trading.orders.models import Decision
 
 pytestmark = pytest.mark.django_db
 RULES = DASHBOARD.parent.parent / "prometheus" / "alerts.yml"
@@ -30,10 +30,11 @@ def _exported(body: str) -> set[str]:
 @pytest.fixture
 def short_run(settings, signal_table, static_universe, lean_venue):
     """Signals -> ingest -> decisions -> orders (LEAN failing, so one falls back) -> research lane -> a drill."""
-    from governance.drill import drill_run
+    from governance.drills.services import drill_run
     from research.services import research_lane_run
-    from trading.execution_services import decision_submit
-    from trading.services import continuity_evaluate, signals_ingest
+    from trading.orders.services import decision_submit
+    from trading.signals.continuity import continuity_evaluate
+    from trading.signals.ingest import signals_ingest
 
     settings.TRADING_EXECUTION_ADAPTER = "lean"
     settings.TRADING_EXECUTION_FALLBACK_CHAIN = ["simulated"]

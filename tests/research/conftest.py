@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from research.clickhouse_ddl import signal_table_ddl
-from torghut import clickhouse
+from torghut.core import clickhouse
 from trading.signals.types import INDICATORS
 
 COLUMNS = ("symbol", "event_ts", "seq", "ingest_ts", "source", "window_size", *INDICATORS)
@@ -40,7 +40,7 @@ def signal_table() -> Iterator[str]:
 
 @pytest.fixture
 def make_strategy(db):
-    from trading.models import Strategy
+    from trading.strategies.models import Strategy
 
     def _make(name: str = "macd", *, kind: str = "macd_rsi", lane: str = "paper", version: str = "1", **params) -> Strategy:
         if lane == "live":

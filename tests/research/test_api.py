@@ -9,7 +9,7 @@ import pytest
 from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchRun
 from research.services import research_lane_run
 from tests.research.conftest import crossing_rows, insert_signals
-from torghut.models import AuditEvent
+from torghut.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

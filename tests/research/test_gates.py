@@ -86,9 +86,9 @@ def test_an_exception_inside_a_gate_is_recorded_as_error_and_the_run_never_passe
 
 @pytest.mark.django_db
 def test_the_governance_drill_selector_keeps_the_operations_gate_not_evaluated_until_a_drill_passes():
-    from research.gates import _governance_last_drill_at
+    from research.ports import last_passing_drill_at
 
     ctx = GateContext(result=_result(), window_start=END - timedelta(minutes=15), window_end=END,
-                      expected_symbols={"AAPL", "MSFT"}, now=END, last_drill_at=_governance_last_drill_at)
+                      expected_symbols={"AAPL", "MSFT"}, now=END, last_drill_at=last_passing_drill_at)
     gates = _by_name(gates_evaluate(ctx=ctx, thresholds=DEFAULT_THRESHOLDS))
     assert gates["rollback_drill_age_hours"]["status"] == "not_evaluated"

@@ -15,8 +15,8 @@ from django.db import connection
 from research.models import ResearchRun
 from research.services import PERSIST_TASK, research_run_persist, research_run_record
 from tests.research.conftest import crossing_rows, insert_signals
-from torghut.models import DeadLetter
-from torghut.services import dead_letter_replay
+from torghut.core.models import DeadLetter
+from torghut.core.deadletters import dead_letter_replay
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

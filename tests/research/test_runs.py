@@ -14,7 +14,7 @@ from tests.factories import research_run_create
 from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchRun
 from research.services import gate_policy_create, gate_policy_update, research_lane_run, research_run_id
 from tests.research.conftest import crossing_rows, insert_signals
-from torghut.models import AuditEvent
+from torghut.core.models import AuditEvent
 
 NOW = datetime(2026, 3, 2, 15, 17, 12, tzinfo=UTC)  # lane window: [15:00, 15:15)
 IN_WINDOW = datetime(2026, 3, 2, 15, 10, tzinfo=UTC)

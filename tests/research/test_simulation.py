@@ -8,7 +8,7 @@ import pytest
 
 from research.simulation import FillModel, paper_simulate, simulate, window_columns
 from tests.research.conftest import crossing_rows, insert_signals, signal_row
-from trading.strategies import strategy_kind
+from trading.strategies.kinds import strategy_kind
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 FILL = FillModel(slippage_bps=10.0, fee_bps=2.0, notional=1000.0, capital=10000.0)

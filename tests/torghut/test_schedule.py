@@ -1,6 +1,6 @@
 from torghut.celery import app
-from torghut.queues import ALL_QUEUES
-from torghut.routing import queue_for_task
+from torghut.core.queues import ALL_QUEUES
+from torghut.core.routing import queue_for_task
 from torghut.schedule import BEAT_SCHEDULE
 
 

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from torghut.env import REGISTRY
+from torghut.core.env import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 

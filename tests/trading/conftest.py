@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from torghut import clickhouse
+from torghut.core import clickhouse
 from trading.signals import source as signal_source
 from trading.signals.types import INDICATORS
 

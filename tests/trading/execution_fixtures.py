@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from trading.models import Strategy
+from trading.strategies.models import Strategy
 from trading.signals.types import INDICATORS, Signal
 
 START = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
@@ -38,7 +38,7 @@ def make_strategy(*, name: str = "macd", kind: str = "macd_rsi", lane: str = "pa
 
 @pytest.fixture
 def lean_venue():
-    from trading.venues import VenueServer
+    from torghut.devstack.venues import VenueServer
 
     venue = VenueServer(kind="lean").start()
     yield venue
@@ -47,7 +47,7 @@ def lean_venue():
 
 @pytest.fixture
 def alpaca_venue():
-    from trading.venues import VenueServer
+    from torghut.devstack.venues import VenueServer
 
     venue = VenueServer(kind="alpaca").start()
     yield venue

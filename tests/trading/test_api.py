@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from trading.models import Alert
-from trading.services import alert_close, alert_open, signals_ingest
+from trading.alerts.models import Alert
+from trading.alerts.services import alert_close, alert_open
+from trading.signals.ingest import signals_ingest
 
-from .conftest import now_utc, seconds_ago, signal_row
+from tests.trading.conftest import now_utc, seconds_ago, signal_row
 
 pytestmark = pytest.mark.django_db
 

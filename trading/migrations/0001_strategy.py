@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100)),
                 ('version', models.CharField(max_length=40)),
-                ('kind', models.CharField(help_text='Key in trading.strategies.STRATEGY_KINDS, e.g. macd_rsi.', max_length=60)),
+                ('kind', models.CharField(help_text='Key in trading.strategies.kinds.STRATEGY_KINDS, e.g. macd_rsi.', max_length=60)),
                 ('parameters', models.JSONField(blank=True, default=dict)),
                 ('lane', models.CharField(choices=[('research', 'Research'), ('paper', 'Paper'), ('shadow', 'Shadow'), ('live', 'Live')], db_index=True, default='research', max_length=16)),
                 ('capital_fraction', models.DecimalField(decimal_places=5, default=0, help_text='Target share of capital, 0..1.', max_digits=6)),

@@ -3,12 +3,12 @@
 It is a PL/pgSQL function because each statement inside a volatile function reads a fresh snapshot:
 the book is read after the account lock is held, so two workers of one account cannot both pass the
 rate and position limits, and the whole gate is still a single round trip that commits by itself.
-`trading.risk.decision_gate` is its only caller. The limits come in as arguments (settings stay where
+`trading.orders.risk.decision_gate` is its only caller. The limits come in as arguments (settings stay where
 they live); the kill switch is asked through governance's own SQL selector, after the lock, so no order
 passes once a halt has committed, and the check costs no round trip of its own.
 
 An order planned for the simulator (which has no venue and no latency to wait for) is filled here too,
-by the simulator's rule passed in as arguments (`trading.adapters.simulated.in_database_fill`): the
+by the simulator's rule passed in as arguments (`trading.orders.adapters.simulated.in_database_fill`): the
 claim, the execution row and the decision's fill commit together in the one statement, or not at all.
 """
 from django.db import migrations

@@ -6,52 +6,24 @@ actionable at any hour.
 """
 from __future__ import annotations
 
-import warnings
 from datetime import datetime
-from functools import lru_cache
-
-import pandas as pd
 from django.conf import settings
 from django.utils import timezone
+from trading.alerts.models import Alert, Severity
+from trading.signals.models import IngestCursor, IngestReason, IngestWindow
+from trading.alerts.services import alert_close, alert_open
+from torghut.core.calendar import market_session_open
 
-from trading.models import Alert, IngestCursor, IngestReason, IngestWindow, Severity
-from trading.signals.alerts import alert_close, alert_open
 
 ALWAYS_ACTIONABLE = frozenset({IngestReason.CURSOR_AHEAD_OF_STREAM, IngestReason.UNIVERSE_SOURCE_UNAVAILABLE})
 CRITICAL = frozenset({IngestReason.CURSOR_AHEAD_OF_STREAM, IngestReason.UNIVERSE_SOURCE_UNAVAILABLE, IngestReason.CLICKHOUSE_UNAVAILABLE})
 ALERT_PREFIX = "signal_continuity"
-
-
-@lru_cache(maxsize=1)
-def _nyse():
-    import exchange_calendars
-
-    return exchange_calendars.get_calendar("XNYS")
-
-
-def market_session_open(*, at: datetime | None = None) -> bool:
-    """True while the NYSE regular session is open at `at` (early closes and holidays included)."""
-    at = at or timezone.now()
-    minute = pd.Timestamp(at).tz_convert("UTC").floor("min")
-    with warnings.catch_warnings():
-        # exchange_calendars still uses pandas APIs that pandas deprecates; the answers are unaffected.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        calendar = _nyse()
-        if not calendar.first_minute <= minute <= calendar.last_minute:
-            return False
-        return bool(calendar.is_open_on_minute(minute))
-
-
 def reason_actionable(*, reason: str, market_open: bool) -> bool:
     if reason == IngestReason.SIGNALS_PRESENT:
         return False
     return reason in ALWAYS_ACTIONABLE or market_open
-
-
 def alert_key(cursor: IngestCursor) -> str:
     return f"{ALERT_PREFIX}:{cursor.source}:{cursor.account}:{cursor.shard}"
-
-
 def continuity_state(*, reason: str, streak: int, lag: float | None, market_open: bool, alert_open_now: bool) -> str:
     """healthy | degraded (trouble below thresholds) | suppressed (thresholds met, market closed) | alerting."""
     if alert_open_now:
@@ -62,8 +34,6 @@ def continuity_state(*, reason: str, streak: int, lag: float | None, market_open
     if breached and not reason_actionable(reason=reason, market_open=market_open):
         return "suppressed"
     return "degraded"
-
-
 def continuity_evaluate(*, now: datetime | None = None) -> list[dict]:
     """Open, refresh or close the continuity alert of every ingest cursor; returns one verdict per cursor."""
     now = now or timezone.now()

@@ -10,6 +10,7 @@ import logging
 import time
 from collections import Counter as Tally
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -17,9 +18,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from torghut import clickhouse
-from torghut.metrics import Counter, Histogram
-from trading.models import IngestCursor, IngestReason, IngestWindow
+from torghut.core import clickhouse
+from torghut.core.metrics import Counter, Histogram
+from trading.signals.models import IngestCursor, IngestReason, IngestWindow
 from trading.signals import source as signal_source
 from trading.signals.source import CursorKey, SignalColumns, from_epoch_us
 from trading.signals.types import INDICATORS, SignalBatch
@@ -201,11 +202,28 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
     return outcome(IngestReason.NO_SIGNALS_IN_WINDOW, cursor, "tail probe is newer than the readable rows")
 
 
+class SignalConsumer(Protocol):
+    """What ingest hands accepted signals to, inside its transaction (the order path plugs in here)."""
+
+    def __call__(self, *, signals: SignalBatch, account: str) -> Any: ...  # returns an object with `decisions`
+
+
+_consumer: SignalConsumer | None = None
+
+
+def signal_consumer_register(consumer: SignalConsumer) -> None:
+    """Set the one consumer of accepted signals (`trading.apps` plugs in the order path)."""
+    global _consumer
+    _consumer = consumer
+
+
 def signals_ingest(*, source: str, account: str, shard: int = 0, now: datetime | None = None,
                    batch_size: int | None = None) -> IngestWindow:
-    """Run one ingest poll for the (source, account, shard) cursor and return its telemetry row."""
-    from trading.consumers import signals_consume
+    """Run one ingest poll for the (source, account, shard) cursor and return its telemetry row.
 
+    Accepted signals go to the registered consumer in the same transaction as the cursor move, so a
+    failure leaves both undone. With no consumer registered a poll with signals fails (nothing is lost).
+    """
     started = time.perf_counter()
     now = now or timezone.now()
     universe = universe_resolve(now=now)
@@ -216,7 +234,9 @@ def signals_ingest(*, source: str, account: str, shard: int = 0, now: datetime |
         outcome = _poll(stored=stored, universe=universe, now=now, batch_size=batch_size or settings.TRADING_INGEST_BATCH_SIZE, shard=shard)
         decisions = 0
         if outcome.batch.accepted:
-            decisions = int(signals_consume(signals=outcome.batch.accepted, account=account).decisions or 0)
+            if _consumer is None:
+                raise RuntimeError("no signal consumer registered: the trading app is not ready")
+            decisions = int(_consumer(signals=outcome.batch.accepted, account=account).decisions or 0)
         if outcome.cursor is not None:
             row.cursor_at, row.cursor_symbol, row.cursor_seq = outcome.cursor.at, outcome.cursor.symbol, outcome.cursor.seq
         row.streaks = {outcome.reason: int((row.streaks or {}).get(outcome.reason, 0)) + 1}

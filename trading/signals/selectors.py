@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
-
-from trading.models import Alert, IngestCursor, IngestWindow
+from trading.signals.models import IngestCursor, IngestWindow
+from trading.alerts.selectors import alerts_open
 
 
 def _window_dict(window: IngestWindow) -> dict:
@@ -29,50 +29,14 @@ def _window_dict(window: IngestWindow) -> dict:
         "universe_status": window.universe_status,
         "detail": window.detail,
     }
-
-
-def _alert_dict(alert: Alert) -> dict:
-    return {
-        "id": alert.pk,
-        "key": alert.key,
-        "reason": alert.reason,
-        "severity": alert.severity,
-        "opened_at": alert.opened_at.isoformat(),
-        "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
-        "last_seen": alert.last_seen.isoformat(),
-        "payload": alert.payload,
-    }
-
-
 def ingest_windows_recent(*, limit: int) -> list[dict]:
     """The newest IngestWindow rows (every cursor), newest first."""
     return [_window_dict(w) for w in IngestWindow.objects.order_by("-id")[: max(0, limit)]]
-
-
-def alerts_open(*, severity: str | None = None) -> list[dict]:
-    """Open alerts (any app's), newest first, optionally of one severity."""
-    qs = Alert.objects.filter(closed_at__isnull=True)
-    if severity:
-        qs = qs.filter(severity=severity)
-    return [_alert_dict(a) for a in qs.order_by("-opened_at", "-id")]
-
-
-def alerts_list(*, state: str | None = None, severity: str | None = None, limit: int = 200) -> list[dict]:
-    """Alerts newest first; `state` is open, closed or None for both."""
-    qs = Alert.objects.all()
-    if state == "open":
-        qs = qs.filter(closed_at__isnull=True)
-    elif state == "closed":
-        qs = qs.filter(closed_at__isnull=False)
-    if severity:
-        qs = qs.filter(severity=severity)
-    return [_alert_dict(a) for a in qs.order_by("-opened_at", "-id")[: max(0, limit)]]
-
-
 def signal_continuity_snapshot() -> dict:
     """Ingest reason telemetry for the configured (source, account): last poll, streaks, lag, cursor,
     thresholds, market session, universe, continuity state and open alerts."""
-    from trading.signals.continuity import alert_key, continuity_state, market_session_open
+    from trading.signals.continuity import alert_key, continuity_state
+    from torghut.core.calendar import market_session_open
     from trading.signals.universe import universe_status_snapshot
 
     now = timezone.now()

@@ -16,7 +16,7 @@ import numpy as np
 import redis
 from django.conf import settings
 
-from torghut import clickhouse
+from torghut.core import clickhouse
 from trading.signals.types import INDICATORS
 
 # Columns read besides the key columns, in Signal field order.

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from trading.models import UniverseSnapshot, UniverseStatus
+from trading.signals.models import UniverseSnapshot, UniverseStatus
 
 JANGAR = "jangar"
 STATIC = "static"

@@ -1,8 +1,8 @@
 """Run the rollback drill for one trigger or all of them, recording a DrillRun each."""
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.drill import DRILL_TRIGGERS, drill_run
-from governance.services import GovernanceError
+from governance.drills.services import DRILL_TRIGGERS, drill_run
+from governance.errors import GovernanceError
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 """Walk the evidence-package hash chain; exit non-zero naming every package that was altered."""
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.models import EvidencePackage
-from governance.selectors import evidence_chain_verify
+from governance.evidence.models import EvidencePackage
+from governance.evidence.selectors import evidence_chain_verify
 
 
 class Command(BaseCommand):

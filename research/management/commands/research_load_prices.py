@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from research.clickhouse_ddl import signal_table_ddl
 from research.prices import SYMBOLS, prices_load
-from torghut import clickhouse
+from torghut.core import clickhouse
 
 
 class Command(BaseCommand):

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--policy", default=None, help="Gate policy name (default: the active policy).")
 
     def handle(self, *args, **options):
-        from trading.models import Strategy
+        from trading.strategies.models import Strategy
 
         name, _, version = options["strategy"].partition("@")
         strategies = Strategy.objects.filter(name=name, **({"version": version} if version else {}))

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=50_000, help="Import rows per batch (each batch commits).")
 
     def handle(self, *args, load: Path | None, batch_size: int, **options) -> None:
-        from trading.execution_backfill import execution_import_load_csv, execution_provenance_backfill
+        from trading.orders.backfill import execution_import_load_csv, execution_provenance_backfill
 
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from trading.models import Strategy
-from trading.strategies import STRATEGY_KINDS
+from trading.strategies.models import Strategy
+from trading.strategies.kinds import STRATEGY_KINDS
 
 
 class Command(BaseCommand):

@@ -1,0 +1,150 @@
+"""Evidence packages: gather what the system saw at a halt, serialise canonically, hash, chain.
+
+Every section comes from its owning app through a function-local import; a source that is missing
+or raises is named in `missing_sources` instead of leaving a silent gap.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from governance.evidence.models import EvidencePackage
+from torghut.core.models import AuditEvent
+
+
+EVIDENCE_SCHEMA = 1
+INGEST_WINDOWS_LIMIT = 50
+EXECUTIONS_LIMIT = 200
+GATE_REPORTS_LIMIT = 20
+TRANSITIONS_LIMIT = 50
+# Sections every package must carry; the drill checks them.
+REQUIRED_SECTIONS = (
+    "triggers", "thresholds", "metric_snapshot", "ingest_windows", "executions", "open_alerts", "gate_reports",
+    "strategies", "config_hash", "kill_switch", "kill_switch_transitions", "cancel_results", "lane_changes",
+)
+_CHAIN_LOCK = 7_000_701  # advisory lock id of the evidence chain
+_SECRET_MARKERS = ("SECRET", "PASSWORD", "TOKEN", "AUTH")
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+def canonical_json(content: Any) -> str:
+    """Sorted keys, no whitespace: the same content always gives the same bytes (and hash)."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+def config_hash() -> str:
+    """sha256 over every registered setting's value and every emergency-stop policy.
+
+    Secret values are hashed too (so a change shows) but never written into the package.
+    """
+    from torghut.core.env import REGISTRY
+
+    from governance.emergency.selectors import emergency_stop_policies
+
+    config = {name: getattr(settings, name, None) for name in sorted(REGISTRY)}
+    config = {k: (hashlib.sha256(str(v).encode()).hexdigest() if any(m in k for m in _SECRET_MARKERS) else v) for k, v in config.items()}
+    return hashlib.sha256(canonical_json({"settings": config, "policies": emergency_stop_policies()}).encode()).hexdigest()
+def _gather(missing: dict[str, str], name: str, read: Callable[[], Any], empty: Any) -> Any:
+    try:
+        return json.loads(canonical_json(read()))
+    except Exception as exc:  # recorded, so an incomplete package says so
+        missing[name] = f"{type(exc).__name__}: {exc}"[:500]
+        return empty
+def _metrics() -> dict[str, float]:
+    """Every torghut_* sample this process can see (multiprocess files and database collectors)."""
+    from torghut.core.metrics import build_registry
+
+    samples = {}
+    for family in build_registry().collect():
+        for sample in family.samples:
+            if sample.name.startswith("torghut_"):
+                labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return samples
+def _ingest_windows():
+    from trading.signals.selectors import ingest_windows_recent
+
+    return ingest_windows_recent(limit=INGEST_WINDOWS_LIMIT)
+def _executions():
+    from trading.orders.selectors import executions_recent
+
+    return executions_recent(limit=EXECUTIONS_LIMIT)
+def _open_alerts():
+    from trading.alerts.selectors import alerts_open
+
+    return alerts_open()
+def _gate_reports():
+    from research.selectors import gate_reports_latest
+
+    return gate_reports_latest(limit=GATE_REPORTS_LIMIT)
+def _strategies():
+    from trading.strategies.models import Strategy
+
+    return list(Strategy.objects.values("id", "name", "version", "kind", "lane", "capital_fraction", "enabled", "parameters"))
+def evidence_package_write(
+    *,
+    triggers: list[str],
+    measurements: list[dict],
+    inputs: dict,
+    cancel_results: list[dict],
+    lane_changes: list[dict],
+    extra: dict | None = None,
+) -> EvidencePackage:
+    """Write the next package of the chain, under an advisory lock so two halts cannot fork it."""
+    from governance.emergency.selectors import emergency_stop_policies
+    from governance.killswitch.selectors import kill_switch_state, kill_switch_transitions
+
+    missing: dict[str, str] = dict(inputs.get("unreadable") or {})
+    content: dict[str, Any] = {
+        "schema": EVIDENCE_SCHEMA,
+        "triggers": triggers,
+        "thresholds": _gather(missing, "policies", emergency_stop_policies, []),
+        "measurements": measurements,
+        "metric_snapshot": {"inputs": json.loads(canonical_json(inputs)), "metrics": _gather(missing, "metrics", _metrics, {})},
+        "ingest_windows": _gather(missing, "ingest_windows", _ingest_windows, []),
+        "executions": _gather(missing, "executions", _executions, []),
+        "open_alerts": _gather(missing, "open_alerts", _open_alerts, []),
+        "gate_reports": _gather(missing, "gate_reports", _gate_reports, []),
+        "strategies": _gather(missing, "strategies", _strategies, []),
+        "config_hash": _gather(missing, "config_hash", config_hash, ""),
+        "kill_switch": _gather(missing, "kill_switch", kill_switch_state, {}),
+        "kill_switch_transitions": _gather(missing, "kill_switch_transitions", lambda: kill_switch_transitions(limit=TRANSITIONS_LIMIT), []),
+        "cancel_results": json.loads(canonical_json(cancel_results)),
+        "lane_changes": json.loads(canonical_json(lane_changes)),
+        **(extra or {}),
+    }
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+        previous = EvidencePackage.objects.order_by("-id").values_list("sha256", flat=True).first() or ""
+        now = timezone.now()
+        content.update(created_at=now.isoformat(), previous_sha256=previous, missing_sources=missing)
+        body = canonical_json(content)
+        package = EvidencePackage.objects.create(
+            created_at=now,
+            triggers=list(triggers),
+            body=body,
+            sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+            previous_sha256=previous,
+            missing_sources=sorted(missing),
+        )
+        # A second record of each hash, so rewriting the newest package (no successor links it) shows too.
+        AuditEvent.objects.create(
+            actor="emergency_stop", action="evidence.write", object_type="EvidencePackage", object_id=str(package.pk),
+            new={"sha256": package.sha256, "previous_sha256": previous},
+        )
+        return package
+def evidence_package_missing_sections(package: EvidencePackage) -> list[str]:
+    """Sections absent from the body, plus the sources it records as missing."""
+    content = json.loads(package.body)
+    absent = [name for name in REQUIRED_SECTIONS if name not in content]
+    return absent + [f"source:{name}" for name in sorted(content.get("missing_sources") or {})]

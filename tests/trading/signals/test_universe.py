@@ -1,0 +1,107 @@
+"""The jangar universe: cache, degraded reuse, fail-closed, payload shapes; static universe limits."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from trading.signals.models import UniverseSnapshot
+from trading.signals.universe import universe_assert_authoritative, universe_resolve
+from trading.signals.metrics import continuity_metrics
+from trading.signals.universe import universe_status_snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+def _cache(age_seconds: float, symbols=("AAPL", "MSFT")) -> None:
+    fetched = timezone.now() - timedelta(seconds=age_seconds)
+    UniverseSnapshot.objects.update_or_create(
+        source="jangar", defaults={"symbols": list(symbols), "fetched_at": fetched, "checked_at": fetched, "status": "ok"}
+    )
+
+
+def test_jangar_symbols_are_read_normalised_and_cached(jangar):
+    jangar.body = {"symbols": ["aapl", " MSFT ", "AAPL", ""]}
+    first = universe_resolve()
+    second = universe_resolve()
+    assert first.status == "ok" and first.symbols == frozenset({"AAPL", "MSFT"})
+    assert second.symbols == first.symbols
+    assert len(jangar.requests) == 1, "a fresh cache must not call jangar again"
+    assert jangar.requests[0]["path"] == "/api/torghut/symbols"
+
+
+def test_a_bare_list_answer_is_accepted(jangar):
+    jangar.body = ["SPY", "QQQ"]
+    assert universe_resolve().symbols == frozenset({"SPY", "QQQ"})
+
+
+def test_jangar_down_with_a_fresh_cache_uses_the_cache_without_asking(jangar):
+    _cache(100)
+    jangar.stop()
+    universe = universe_resolve()
+    assert (universe.status, universe.symbols) == ("ok", frozenset({"AAPL", "MSFT"}))
+
+
+def test_jangar_down_with_a_stale_cache_is_degraded_but_keeps_trading_symbols(jangar):
+    _cache(400)
+    jangar.status = 503
+    universe = universe_resolve()
+    assert universe.status == "degraded" and universe.usable
+    assert universe.symbols == frozenset({"AAPL", "MSFT"})
+    status = universe_status_snapshot()
+    assert status["status"] == "degraded" and status["symbols"] == 2 and status["cache_age_seconds"] >= 400
+    assert "HTTP 503" in status["reason"]
+    metrics = {m.name: m for m in continuity_metrics()}
+    assert metrics["torghut_universe_status"].samples[0].value == 0.5
+
+
+def test_jangar_down_with_an_expired_cache_fails_closed(jangar):
+    _cache(1000)
+    jangar.stop()
+    universe = universe_resolve()
+    assert universe.status == "unavailable" and not universe.usable
+    assert universe.symbols == frozenset()
+    assert universe_status_snapshot()["symbols"] == 0
+
+
+def test_a_malformed_jangar_answer_counts_as_a_failure(jangar):
+    jangar.body = {"tickers": ["AAPL"]}
+    assert universe_resolve().status == "unavailable"
+
+
+def test_autonomy_refuses_a_static_universe_with_a_clear_error(settings):
+    settings.TRADING_AUTONOMY_ENABLED = True
+    settings.TRADING_UNIVERSE_SOURCE = "static"
+    with pytest.raises(ImproperlyConfigured, match="TRADING_UNIVERSE_SOURCE=jangar"):
+        universe_assert_authoritative()
+    settings.TRADING_UNIVERSE_SOURCE = "jangar"
+    universe_assert_authoritative()
+
+
+def test_a_static_universe_serves_research_and_paper(static_universe):
+    universe = universe_resolve()
+    assert universe.status == "static" and "AAPL" in universe.symbols
+
+
+def test_after_a_failure_jangar_is_not_asked_again_until_the_retry_interval_passed(jangar, settings):
+    settings.JANGAR_RETRY_SECONDS = 15
+    _cache(400)
+    jangar.status = 500
+    now = timezone.now()
+    assert universe_resolve(now=now).status == "degraded"
+    assert universe_resolve(now=now + timedelta(seconds=5)).status == "degraded"
+    assert len(jangar.requests) == 1
+    jangar.status = 200
+    assert universe_resolve(now=now + timedelta(seconds=16)).status == "ok"
+    assert len(jangar.requests) == 2
+
+
+def test_a_degraded_cache_that_ages_out_between_retries_fails_closed(jangar, settings):
+    settings.JANGAR_RETRY_SECONDS = 60
+    _cache(880)
+    jangar.stop()
+    now = timezone.now()
+    assert universe_resolve(now=now).status == "degraded"
+    assert universe_resolve(now=now + timedelta(seconds=30)).status == "unavailable"
