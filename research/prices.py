@@ -22,6 +22,7 @@ import numpy as np
 
 from torghut.core import clickhouse
 from trading.signals.types import INDICATORS
+import bokeh_sampledata
 
 SOURCE = "bokeh-sampledata"
 SYMBOLS = ("AAPL", "FB", "GOOG", "IBM", "MSFT")
@@ -40,7 +41,6 @@ class DailyBars:
 
 
 def _data_dir() -> Path:
-    import bokeh_sampledata
 
     return Path(bokeh_sampledata.package_dir())
 

@@ -22,6 +22,9 @@ from research.simulation import FillModel, Progress, expected_symbols, paper_sim
 from torghut.core.metrics import Counter, Histogram
 from torghut.core.models import AuditEvent
 from torghut.core.queues import Queue
+from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
+from trading.strategies.models import Strategy
+from trading.strategies.kinds import strategy_kind
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +192,6 @@ def research_run_record(
     Returns the row, or None when the payload went to the dead letters (replaying the letter runs
     `research.persist_run`, which upserts by run_id, so the run is written exactly once).
     """
-    from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
 
     attempts = attempts or settings.RESEARCH_PERSIST_ATTEMPTS
     backoff = settings.RESEARCH_PERSIST_BACKOFF_SECONDS if backoff_seconds is None else backoff_seconds
@@ -272,8 +274,6 @@ def research_run_execute(
     No signals: `skipped`. Any exception: `failed` with the error. Otherwise `passed`/`failed` from the
     gates. Every path carries a recommendation and both trace ids.
     """
-    from trading.strategies.models import Strategy
-    from trading.strategies.kinds import strategy_kind
 
     strategy = Strategy.objects.get(pk=strategy_id)
     now = now or timezone.now()
@@ -341,7 +341,6 @@ def lane_window(*, now: datetime) -> tuple[datetime, datetime]:
 
 def research_lane_run(*, now: datetime | None = None) -> list[RunOutcome]:
     """One autonomous lane pass: a research run for every enabled strategy in paper or shadow."""
-    from trading.strategies.models import Strategy
 
     now = now or timezone.now()
     start, end = lane_window(now=now)

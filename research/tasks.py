@@ -4,12 +4,13 @@ from __future__ import annotations
 from django.db import InterfaceError, OperationalError
 
 from torghut.core.tasks import torghut_task
+from research.services import research_lane_run
+from research.services import research_run_persist
 
 
 @torghut_task(name="research.run_autonomous_lane", transient=(OperationalError, InterfaceError))
 def run_autonomous_lane() -> list[str]:
     """Replay the last window through every paper/shadow strategy; returns the run ids written."""
-    from research.services import research_lane_run
 
     return [outcome.run_id for outcome in research_lane_run()]
 
@@ -17,6 +18,5 @@ def run_autonomous_lane() -> list[str]:
 @torghut_task(name="research.persist_run", transient=(OperationalError, InterfaceError))
 def persist_run(payload: dict) -> str:
     """Write (upsert by run_id) a research run payload; the target of replayed research dead letters."""
-    from research.services import research_run_persist
 
     return research_run_persist(payload=payload).run_id

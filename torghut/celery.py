@@ -5,6 +5,7 @@ import os
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "torghut.settings")
 
@@ -21,6 +22,5 @@ def _drop_unusable_connections(task=None, **_kwargs) -> None:
     # An eager task runs inside its caller's transaction, which must not lose its connection.
     if task is None or getattr(task.request, "is_eager", False):
         return
-    from django.db import close_old_connections
 
     close_old_connections()

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from prometheus_client.core import GaugeMetricFamily
+from governance.drills.models import DrillRun
 
 
 def drill_time_to_halt_family() -> Iterable[GaugeMetricFamily]:
-    from governance.drills.models import DrillRun
 
     family = GaugeMetricFamily("torghut_drill_time_to_halt_seconds", "Time from fault injection to halt in the latest drill, by trigger.", labels=["trigger"])
     seen: set[str] = set()

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from torghut.core.tasks import torghut_task
 from governance.promotion.tasks import logger
+from governance.drills.services import drill_run
 
 
 @torghut_task(name="governance.run_drill")
 def run_drill(trigger: str) -> dict:
     """Drill one trigger (a DrillRun name such as `signal_lag`) and return the run's outcome."""
-    from governance.drills.services import drill_run
 
     run = drill_run(trigger=trigger, progress=logger.info)
     return {"drill_run_id": run.pk, "passed": run.passed, "checks": run.checks}

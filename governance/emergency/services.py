@@ -18,6 +18,11 @@ from torghut.core.models import AuditEvent
 from governance.errors import GovernanceError
 from governance.killswitch.services import _actor_name, _kill_switch_set, _switch_locked
 from governance.lanes.services import strategy_lane_change
+from trading.orders.services import orders_cancel_all
+from trading.alerts.services import alert_open
+from trading.alerts.services import alert_close
+from trading.strategies.models import Strategy
+from trading.strategies.models import Lane
 
 
 logger = logging.getLogger(__name__)
@@ -163,7 +168,6 @@ def _measurement_dict(m: Measurement) -> dict:
     return {"trigger": m.trigger, "status": m.status, "value": m.value, "threshold": m.threshold, "detail": m.detail}
 def _cancel_all_orders() -> list[dict]:
     try:
-        from trading.orders.services import orders_cancel_all
 
         return [dict(r) for r in orders_cancel_all()]
     except Exception as exc:  # no cancel service, or it failed: the halt stands and the package says so
@@ -172,7 +176,6 @@ def _cancel_all_orders() -> list[dict]:
 def _alert_open(*, key: str, reason: str, severity: str, payload: dict) -> str:
     """Open an alert through trading; returns '' or the error (never raises: a halt must complete)."""
     try:
-        from trading.alerts.services import alert_open
 
         alert_open(key=key, reason=reason, severity=severity, payload=payload)
         return ""
@@ -181,7 +184,6 @@ def _alert_open(*, key: str, reason: str, severity: str, payload: dict) -> str:
         return f"{key}: {type(exc).__name__}: {exc}"[:500]
 def _alert_close(*, key: str) -> str:
     try:
-        from trading.alerts.services import alert_close
 
         alert_close(key=key)
         return ""
@@ -204,8 +206,6 @@ def _warnings_publish(result: EvaluationResult, inputs: EmergencyInputs) -> None
             result.alert_errors.append(error)
 def _halt_actions(*, triggers: list[str], inputs: EmergencyInputs, measurements: list[Measurement], started: float, lane_cause: str, actor: str) -> HaltResult:
     """After the switch is halted and mirrored: cancel, demote, alert, write evidence."""
-    from trading.strategies.models import Strategy
-    from trading.strategies.models import Lane
 
     time_to_halt = time.perf_counter() - started
     for trigger in triggers:

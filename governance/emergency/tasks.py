@@ -4,15 +4,15 @@ from __future__ import annotations
 from django.db import DatabaseError
 from torghut.core.tasks import torghut_task
 from governance.promotion.tasks import logger
+from governance.drills.services import drill_in_progress
+from governance.emergency.measures import emergency_inputs_collect
+from governance.emergency.services import emergency_stop_evaluate
+from governance.killswitch.services import kill_switch_mirror_sync
 
 
 @torghut_task(name="governance.evaluate_emergency_stop")
 def evaluate_emergency_stop() -> dict:
     """Collect the inputs, evaluate every trigger once, and re-mirror the switch to Redis."""
-    from governance.drills.services import drill_in_progress
-    from governance.emergency.measures import emergency_inputs_collect
-    from governance.emergency.services import emergency_stop_evaluate
-    from governance.killswitch.services import kill_switch_mirror_sync
 
     try:
         if drill_in_progress():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from governance.evidence.models import EvidencePackage
+from torghut.core.models import AuditEvent
 # Promotion reads (lane history, ramps) live in their own module; these are the ones other apps call.
 
 
@@ -11,7 +12,6 @@ def evidence_packages() -> list[EvidencePackage]:
     return list(EvidencePackage.objects.defer("body").order_by("-id"))
 def evidence_chain_verify() -> list[str]:
     """Problems found walking the evidence chain oldest first; empty when every package is intact."""
-    from torghut.core.models import AuditEvent
 
     problems: list[str] = []
     recorded = {

@@ -16,6 +16,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 from governance.evidence.models import EvidencePackage
 from torghut.core.models import AuditEvent
+from torghut.core.env import REGISTRY
+from governance.emergency.selectors import emergency_stop_policies
+from torghut.core.metrics import build_registry
+from trading.signals.selectors import ingest_windows_recent
+from trading.orders.selectors import executions_recent
+from trading.alerts.selectors import alerts_open
+from research.selectors import gate_reports_latest
+from trading.strategies.models import Strategy
+from governance.killswitch.selectors import kill_switch_state, kill_switch_transitions
 
 
 EVIDENCE_SCHEMA = 1
@@ -46,9 +55,7 @@ def config_hash() -> str:
 
     Secret values are hashed too (so a change shows) but never written into the package.
     """
-    from torghut.core.env import REGISTRY
 
-    from governance.emergency.selectors import emergency_stop_policies
 
     config = {name: getattr(settings, name, None) for name in sorted(REGISTRY)}
     config = {k: (hashlib.sha256(str(v).encode()).hexdigest() if any(m in k for m in _SECRET_MARKERS) else v) for k, v in config.items()}
@@ -61,7 +68,6 @@ def _gather(missing: dict[str, str], name: str, read: Callable[[], Any], empty: 
         return empty
 def _metrics() -> dict[str, float]:
     """Every torghut_* sample this process can see (multiprocess files and database collectors)."""
-    from torghut.core.metrics import build_registry
 
     samples = {}
     for family in build_registry().collect():
@@ -71,23 +77,18 @@ def _metrics() -> dict[str, float]:
                 samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
     return samples
 def _ingest_windows():
-    from trading.signals.selectors import ingest_windows_recent
 
     return ingest_windows_recent(limit=INGEST_WINDOWS_LIMIT)
 def _executions():
-    from trading.orders.selectors import executions_recent
 
     return executions_recent(limit=EXECUTIONS_LIMIT)
 def _open_alerts():
-    from trading.alerts.selectors import alerts_open
 
     return alerts_open()
 def _gate_reports():
-    from research.selectors import gate_reports_latest
 
     return gate_reports_latest(limit=GATE_REPORTS_LIMIT)
 def _strategies():
-    from trading.strategies.models import Strategy
 
     return list(Strategy.objects.values("id", "name", "version", "kind", "lane", "capital_fraction", "enabled", "parameters"))
 def evidence_package_write(
@@ -100,8 +101,6 @@ def evidence_package_write(
     extra: dict | None = None,
 ) -> EvidencePackage:
     """Write the next package of the chain, under an advisory lock so two halts cannot fork it."""
-    from governance.emergency.selectors import emergency_stop_policies
-    from governance.killswitch.selectors import kill_switch_state, kill_switch_transitions
 
     missing: dict[str, str] = dict(inputs.get("unreadable") or {})
     content: dict[str, Any] = {

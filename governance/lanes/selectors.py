@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from governance.lanes.models import LaneChange
+from trading.strategies.models import Strategy
 
 
 def lane_history_at(*, at: datetime) -> list[dict[str, Any]]:
@@ -12,7 +13,6 @@ def lane_history_at(*, at: datetime) -> list[dict[str, Any]]:
     Before its first ledger row a strategy was in that row's `from_lane`; with no rows at all it has
     never moved. Strategies created after `at` did not exist then and are left out.
     """
-    from trading.strategies.models import Strategy
 
     # Two DISTINCT ON queries (last row at or before `at`, first row after it) instead of two per strategy.
     before = {c.strategy_id: c for c in LaneChange.objects.filter(at__lte=at).order_by("strategy_id", "-at", "-id").distinct("strategy_id")}

@@ -6,12 +6,12 @@ from django.utils import timezone
 from governance.lanes.models import LaneChange, LaneChangeCause
 from governance.errors import GovernanceError
 from governance.killswitch.services import _actor_name
+from trading.strategies.models import Strategy
+from trading.strategies.models import Lane
 
 
 def strategy_lane_change(*, strategy_id: int, to_lane: str, cause: str, actor: str, reason: str = "") -> LaneChange | None:
     """Move a strategy to `to_lane` and append the ledger row; None when it is already there."""
-    from trading.strategies.models import Strategy
-    from trading.strategies.models import Lane
 
     if to_lane not in Lane.values:
         raise GovernanceError(f"unknown lane {to_lane!r}")

@@ -16,6 +16,7 @@ from governance.promotion import services as promotion
 from governance.promotion.selectors import capital_ramps_status, promotion_request_dict, promotion_requests_list
 from governance.lanes.selectors import lane_history_at
 from governance.errors import GovernanceError, GovernancePermissionDenied
+from governance.promotion.models import PromotionRequest
 
 
 def _refusal(exc: GovernanceError) -> Response:
@@ -78,7 +79,6 @@ class PromotionRequestCreateApi(_NamesItsPermission, APIView):
 class PromotionRequestDetailApi(APIView):
     @extend_schema(responses=PromotionRequestOutput)
     def get(self, request, request_id: int):
-        from governance.promotion.models import PromotionRequest
 
         row = PromotionRequest.objects.filter(pk=request_id).first()
         if row is None:

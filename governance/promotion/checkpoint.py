@@ -10,6 +10,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 from django.utils import timezone
+from governance.lanes.models import LaneChange
+from django.apps import apps
+from research.selectors import passed_paper_runs
+from research.selectors import gate_non_error_ratio
+from governance.drills.selectors import last_passing_drill_at
+from trading.alerts.selectors import alerts_open
 
 
 RULES = (
@@ -100,7 +106,6 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 def _shadow_since(strategy, now: datetime) -> datetime | None:
     """When this version's current stay in shadow began, or None when it is not in shadow."""
-    from governance.lanes.models import LaneChange
 
     if strategy.lane != "shadow":
         return None
@@ -110,20 +115,17 @@ def _shadow_since(strategy, now: datetime) -> datetime | None:
     return change.at if change else strategy.created_at
 def checkpoint_inputs_gather(*, strategy, now: datetime | None = None) -> CheckpointInputs:
     """Read the evidence for `strategy` at its current version; unreadable inputs are recorded, not raised."""
-    from django.apps import apps
 
     now = now or timezone.now()
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
 
     try:
-        from research.selectors import passed_paper_runs
 
         values["paper_runs"] = int(passed_paper_runs(strategy_id=strategy.pk, version=strategy.version))
     except Exception as exc:  # research lane unreadable: the rule fails and names the error
         errors["paper_runs"] = _error(exc)
     try:
-        from research.selectors import gate_non_error_ratio
 
         values["gate_non_error_ratio"] = float(gate_non_error_ratio(strategy_id=strategy.pk, version=strategy.version))
     except Exception as exc:
@@ -143,7 +145,6 @@ def checkpoint_inputs_gather(*, strategy, now: datetime | None = None) -> Checkp
             errors["shadow_decisions"] = _error(exc)
 
     try:
-        from governance.drills.selectors import last_passing_drill_at
 
         passed_at = last_passing_drill_at()
         values["drill_age_hours"] = None if passed_at is None else max(0.0, (now - passed_at).total_seconds() / 3600.0)
@@ -151,7 +152,6 @@ def checkpoint_inputs_gather(*, strategy, now: datetime | None = None) -> Checkp
         errors["drill_age_hours"] = _error(exc)
 
     try:
-        from trading.alerts.selectors import alerts_open
 
         values["critical_alerts"] = len(alerts_open(severity="critical"))
     except Exception as exc:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from prometheus_client.core import GaugeMetricFamily
+from governance.promotion.models import CapitalRamp, RampStatus
+from governance.promotion.models import PromotionRequest, PromotionStatus
 
 
 def capital_ramp_family() -> Iterable[GaugeMetricFamily]:
-    from governance.promotion.models import CapitalRamp, RampStatus
 
     family = GaugeMetricFamily(
         "torghut_capital_ramp_ratio", "Share of its target capital a live strategy may use on its ramp today.",
@@ -16,7 +17,6 @@ def capital_ramp_family() -> Iterable[GaugeMetricFamily]:
         family.add_metric([str(ramp.strategy_id), ramp.version, str(ramp.step)], ramp.fraction)
     yield family
 def pending_promotions_family() -> Iterable[GaugeMetricFamily]:
-    from governance.promotion.models import PromotionRequest, PromotionStatus
 
     family = GaugeMetricFamily("torghut_promotion_requests_pending", "Promotion requests waiting for approval.")
     family.add_metric([], float(PromotionRequest.objects.filter(status=PromotionStatus.PENDING).count()))

@@ -19,6 +19,10 @@ from governance.promotion.ramp import BREACH, CLEAN, RampDayInputs, last_closed_
 from governance.errors import GovernanceError, GovernancePermissionDenied
 from governance.lanes.services import strategy_lane_change
 from torghut.core.models import AuditEvent
+from trading.strategies.models import Strategy
+from trading.strategies.models import Lane
+from research.selectors import research_run_get
+from research.selectors import research_runs
 
 
 APPROVERS_GROUP = "approvers"
@@ -91,8 +95,6 @@ def promotion_request_create(
     """Ask to move a strategy's current version to `to_lane`. `requester` is a user with the request
     permission, or `autonomy` (the research lane). The checkpoint is evaluated now and stored; a
     failing checkpoint does not stop the request, it stops its approval."""
-    from trading.strategies.models import Strategy
-    from trading.strategies.models import Lane
 
     if requester != AUTONOMY_ACTOR and not (getattr(requester, "is_authenticated", False) and requester.has_perm(REQUEST_PERMISSION)):
         raise GovernancePermissionDenied(f"{_username(requester) or 'anonymous'} lacks {REQUEST_PERMISSION}")
@@ -128,8 +130,6 @@ def promotion_request_from_research(*, run_id: str) -> PromotionRequest | None:
     """The autonomous lane asks for the promotion a passed research run recommends: requested by
     `autonomy`, citing the run. None (nothing to ask) when the run does not recommend promotion, the
     strategy has since changed version or lane, or a request for it is already pending."""
-    from research.selectors import research_run_get
-    from trading.strategies.models import Strategy
 
     run = research_run_get(run_id=run_id)
     if run is None:
@@ -149,7 +149,6 @@ def promotion_request_from_research(*, run_id: str) -> PromotionRequest | None:
     )
 def promotion_requests_from_research(*, lookback_hours: float = 24.0, limit: int = 100) -> list[PromotionRequest]:
     """File the autonomy requests for recent passed runs recommending promotion that have none yet."""
-    from research.selectors import research_runs
 
     since = timezone.now() - timedelta(hours=lookback_hours)
     run_ids = list(research_runs(status="passed", recommendation="promote", since=since).values_list("run_id", flat=True)[:limit])
@@ -194,7 +193,6 @@ def promotion_request_approve(*, request_id: int, approver, reason: str) -> Prom
     the same transaction. Refused for non-approvers, autonomy, the requester (four eyes), expired or
     decided requests, a strategy that moved since the request, and a failing checkpoint (re-evaluated
     now and stored with the request)."""
-    from trading.strategies.models import Strategy
 
     if not reason.strip():
         raise GovernanceError("a reason is required")
@@ -291,7 +289,6 @@ def capital_ramps_close_day(*, now: datetime | None = None, inputs: RampDayInput
     """Evaluate the last closed NYSE session once for every active ramp: a clean day steps up, a breach
     steps down, an unreadable day holds. Sessions that opened before a ramp started do not count.
     A ramp whose strategy left live (or changed version) is stopped. Returns the ledger rows written."""
-    from trading.strategies.models import Strategy
 
     now = now or timezone.now()
     session = last_closed_session(now)

@@ -16,6 +16,18 @@ from django.db.models import Sum
 from django.db.models.functions import Floor
 from django.test import override_settings
 from django.utils import timezone
+from governance.lanes.models import LaneChange
+from django.db.models import F, FloatField
+from django.db.models.expressions import Func
+from trading.orders.models import Decision
+from trading.signals.models import IngestWindow
+from torghut.core import clickhouse
+from torghut.celery import app
+from trading.strategies.models import Strategy
+from trading.signals import source as signal_source
+from trading.signals.ingest import signals_ingest
+from torghut.devstack.simulator import MarketSimulator
+from trading.signals.types import INDICATORS
 
 
 WINDOW_SECONDS = 300
@@ -46,7 +58,6 @@ def live_promotions_unapproved() -> tuple[int, int]:
     row, its checkpoint evidence at approval passed, and it carries at least the approvals it required
     from people other than its requester. Without governance's promotion models every live move counts.
     """
-    from governance.lanes.models import LaneChange
 
     moves = list(LaneChange.objects.filter(to_lane="live").values_list("id", flat=True))
     if not moves:
@@ -64,14 +75,10 @@ def live_promotions_unapproved() -> tuple[int, int]:
             approved.add(request.lane_change_id)
     return len(moves), len(moves) - len(approved)
 def _epoch_of(field: str):
-    from django.db.models import F, FloatField
-    from django.db.models.expressions import Func
 
     return Func(F(field), function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=FloatField())
 def success_report(*, source: str, account: str, start: datetime, end: datetime) -> SuccessReport:
     """Measure the success criterion over [start, end) for one ingest source and trading account."""
-    from trading.orders.models import Decision
-    from trading.signals.models import IngestWindow
 
     start_epoch = int(start.timestamp())
     buckets = max(1, -(-int((end - start).total_seconds()) // WINDOW_SECONDS))
@@ -108,13 +115,6 @@ def success_run(*, hours: float = 4.0, step_seconds: int = 30, symbol_count: int
     Uses a scratch signal table (dropped afterwards), its own cursor source and trading account, and a
     paper strategy `success-<run>` that is disabled when the run ends.
     """
-    from torghut.core import clickhouse
-    from torghut.celery import app
-    from trading.strategies.models import Strategy
-    from trading.signals import source as signal_source
-    from trading.signals.ingest import signals_ingest
-    from torghut.devstack.simulator import MarketSimulator
-    from trading.signals.types import INDICATORS
 
     run = uuid.uuid4().hex[:10]
     table, source, account = f"ta_signals_success_{run}", f"success-{run}", f"success-{run}"

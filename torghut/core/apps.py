@@ -7,3 +7,9 @@ class CoreConfig(AppConfig):
     label = "torghut"
     verbose_name = "torghut infrastructure"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from torghut.core.deadletters import dead_letters_pending_family  # noqa: PLC0415  (loads models)
+        from torghut.core.metrics import register_database_collector  # noqa: PLC0415
+
+        register_database_collector("dead_letters", dead_letters_pending_family)

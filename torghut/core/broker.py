@@ -18,6 +18,7 @@ from kombu.transport import redis as kombu_redis
 from kombu.transport.virtual import base as virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import dumps, loads
+from celery.worker import state
 
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,6 @@ def task_handed_to_pool(delivery_tag: str) -> None:
     _tags_in_pool.add(delivery_tag)
 def _tags_being_executed() -> set[str]:
     """Delivery tags of the tasks this worker is running or has handed to its pool: their acks are still to come."""
-    from celery.worker import state
 
     if state.should_stop or state.should_terminate:
         return set()  # shutting down: nothing more will be acknowledged, return everything

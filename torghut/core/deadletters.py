@@ -9,11 +9,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from celery import current_app
 from django.conf import settings
+from django.db.models import Count
+from prometheus_client.core import GaugeMetricFamily
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from torghut.core import metrics
 from torghut.core.models import AuditEvent, DeadLetter
+from django.db import connection
 
 
 logger = logging.getLogger(__name__)
@@ -45,7 +49,6 @@ def dead_letter_record(*, payload: DeadLetterPayload) -> DeadLetter | None:
         dead_letter_spool_append(payload=payload)
         return None
 def _close_broken_connection() -> None:
-    from django.db import connection
 
     try:
         connection.close()
@@ -116,7 +119,6 @@ def dead_letter_replay(*, dead_letter_id: int, actor) -> DeadLetter:
     The row is locked and flipped to `replayed` before the message is published after commit; a
     second replay finds it replayed and does nothing. A publish failure puts it back to pending.
     """
-    from torghut.celery import app
 
     with transaction.atomic():
         letter = DeadLetter.objects.select_for_update().get(pk=dead_letter_id)
@@ -133,7 +135,7 @@ def dead_letter_replay(*, dead_letter_id: int, actor) -> DeadLetter:
         )
 
     try:
-        app.send_task(letter.task_name, args=letter.args, kwargs=letter.kwargs, queue=letter.queue, task_id=letter.replay_task_id)
+        current_app.send_task(letter.task_name, args=letter.args, kwargs=letter.kwargs, queue=letter.queue, task_id=letter.replay_task_id)
     except Exception as exc:  # broker down: the replay did not happen, so the letter stays pending
         logger.error("replay of dead letter %s failed to publish: %s", letter.pk, exc)
         DeadLetter.objects.filter(pk=letter.pk).update(status=DeadLetter.Status.PENDING, replay_task_id="", resolved_by=None, resolved_at=None)
@@ -158,3 +160,16 @@ def dead_letter_discard(*, dead_letter_id: int, actor, note: str = "") -> DeadLe
     return letter
 def _actor_name(actor) -> str:
     return getattr(actor, "username", None) or str(actor or "system")
+
+
+def dead_letters_pending_family():
+    """Scrape-time gauge of pending dead letters per task; every project task reports, at zero when none wait."""
+    family = GaugeMetricFamily("torghut_dead_letters_pending", "Dead letters waiting for replay or discard.", labels=["task"])
+    rows = DeadLetter.objects.filter(status=DeadLetter.Status.PENDING).values("task_name").annotate(n=Count("id"))
+    pending = {row["task_name"]: float(row["n"]) for row in rows}
+    # Zero series for every task, so dashboards and alerts see them before the first letter.
+    current_app.loader.import_default_modules()
+    tasks = {name for name in current_app.tasks if name.split(".", 1)[0] in {"torghut", "trading", "research", "governance"}}
+    for task in sorted(tasks | set(pending)):
+        family.add_metric([task], pending.get(task, 0.0))
+    yield family

@@ -39,23 +39,6 @@ class _DatabaseCollector(Collector):
                 failed = GaugeMetricFamily("torghut_metrics_producer_up", "1 when a database metrics producer answered.", labels=["producer"])
                 failed.add_metric([name], 0.0)
                 yield failed
-def _pending_dead_letters() -> Iterable[GaugeMetricFamily]:
-    from django.db.models import Count
-
-    from torghut.core.models import DeadLetter
-
-    from torghut.celery import app
-
-    family = GaugeMetricFamily("torghut_dead_letters_pending", "Dead letters waiting for replay or discard.", labels=["task"])
-    rows = DeadLetter.objects.filter(status=DeadLetter.Status.PENDING).values("task_name").annotate(n=Count("id"))
-    pending = {row["task_name"]: float(row["n"]) for row in rows}
-    # Every project task reports, at zero when nothing waits, so dashboards and alerts see the series.
-    app.loader.import_default_modules()
-    tasks = {name for name in app.tasks if name.split(".", 1)[0] in {"torghut", "trading", "research", "governance"}}
-    for task in sorted(tasks | set(pending)):
-        family.add_metric([task], pending.get(task, 0.0))
-    yield family
-register_database_collector("dead_letters", _pending_dead_letters)
 def build_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)

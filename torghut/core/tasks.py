@@ -10,12 +10,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 import redis
-from celery import Task
+from celery import Task, shared_task
 from celery.worker.request import Request
 from django.conf import settings
 from django.utils import timezone
 from torghut.core import metrics
-from torghut.celery import app
+from torghut.core import broker
+from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
+from torghut.core.routing import queue_for_task
+from django.db import DatabaseError
+from torghut.core.deadletters import dead_letter_spool_flush
 
 
 logger = logging.getLogger(__name__)
@@ -29,7 +33,6 @@ class TorghutRequest(Request):
 
     def execute_using_pool(self, pool, **kwargs):
         result = super().execute_using_pool(pool, **kwargs)
-        from torghut.core import broker
 
         if self.message is not None and isinstance(self.message.channel, broker.Channel):
             broker.task_handed_to_pool(self.message.delivery_tag)
@@ -45,7 +48,6 @@ class TorghutTask(Task):
         logger.warning("task %s[%s] retrying after %s: %s", self.name, task_id, type(exc).__name__, exc)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
 
         metrics.TASK_FAILURES.labels(task=self.name).inc()
         first = self._remember_first_failure(task_id)
@@ -75,7 +77,6 @@ class TorghutTask(Task):
         except redis.RedisError:
             return now
 def _default_queue(name: str) -> str:
-    from torghut.core.routing import queue_for_task
 
     return queue_for_task(name).value
 def torghut_task(*, name: str, transient: tuple[type[BaseException], ...] = (), **options: Any) -> Callable:
@@ -84,13 +85,11 @@ def torghut_task(*, name: str, transient: tuple[type[BaseException], ...] = (), 
     options.setdefault("retry_backoff", True)
     options.setdefault("retry_backoff_max", settings.CELERY_RETRY_BACKOFF_MAX)
     options.setdefault("retry_jitter", True)
-    return app.task(name=name, base=TorghutTask, autoretry_for=transient, **options)
+    return shared_task(name=name, base=TorghutTask, autoretry_for=transient, **options)
 @torghut_task(name="torghut.flush_dead_letter_spool")
 def flush_dead_letter_spool() -> int:
     """Move dead letters spooled while Postgres was down into Postgres."""
-    from django.db import DatabaseError
 
-    from torghut.core.deadletters import dead_letter_spool_flush
 
     try:
         return dead_letter_spool_flush()

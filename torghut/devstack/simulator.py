@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+from trading.signals.types import INDICATORS
 
 
 MODES = ("normal", "pause", "future", "malformed", "jangar_down")
@@ -111,7 +112,6 @@ class MarketSimulator:
     """Produces insert-ready rows (symbol, event_ts, seq, ingest_ts, source, window_size, *indicators)."""
 
     def __init__(self, *, symbols: list[str], seed: int | None = None, mode: str = "normal") -> None:
-        from trading.signals.types import INDICATORS
 
         self.indicators = INDICATORS
         self.rng = random.Random(seed)

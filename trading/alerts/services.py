@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from torghut.core.metrics import Counter
 from trading.alerts.models import Alert, AlertNotification, Severity
+from trading.alerts.tasks import notify_alertmanager
 
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,6 @@ def _notification_queue(*, alert: Alert, event: str) -> None:
     if not settings.ALERTMANAGER_URL:
         return
     notification = AlertNotification.objects.create(alert=alert, event=event)
-    from trading.alerts.tasks import notify_alertmanager
 
     transaction.on_commit(lambda: notify_alertmanager.delay(notification.pk))
 def alert_open(*, key: str, reason: str, severity: str, payload: dict, now: datetime | None = None) -> Alert:

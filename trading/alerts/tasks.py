@@ -6,11 +6,11 @@ from torghut.core.tasks import torghut_task
 from trading.alerts.delivery import AlertmanagerError
 # --- decisions and executions (issue 4) ---
 from trading.orders.tasks import reconcile_executions, submit_decision  # noqa: E402,F401
+from trading.alerts.delivery import alert_notification_deliver
 
 
 @torghut_task(name="trading.notify_alertmanager", bind=True, transient=(AlertmanagerError, OperationalError))
 def notify_alertmanager(self, notification_id: int) -> str:
     """Deliver one alert open/close to Alertmanager; retried with backoff, then dead-lettered."""
-    from trading.alerts.delivery import alert_notification_deliver
 
     return alert_notification_deliver(notification_id=notification_id, final_attempt=self.request.retries >= self.max_retries)

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from functools import partial
 from django.db import transaction
 from trading.signals.types import Signal
+from trading.orders.decisions import decisions_from_signals
+from trading.orders.tasks import submit_decision
+from trading.orders.models import DecisionStatus
 
 
 @dataclass(frozen=True)
@@ -21,9 +24,6 @@ class ConsumeResult:
 def signals_consume(*, signals: Sequence[Signal], account: str) -> ConsumeResult:
     """Create decisions for accepted signals (a list of `Signal` or a columnar `SignalBatch`); paper and
     live decisions are sent to the order queue after commit."""
-    from trading.orders.decisions import decisions_from_signals
-    from trading.orders.tasks import submit_decision
-    from trading.orders.models import DecisionStatus
 
     decisions = decisions_from_signals(signals=signals, account=account)
     orders = [d.pk for d in decisions if d.status == DecisionStatus.PLANNED]

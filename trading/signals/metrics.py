@@ -4,16 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from prometheus_client.core import GaugeMetricFamily
+from trading.alerts.models import Alert
+from trading.signals.models import IngestCursor, IngestWindow, UniverseSnapshot
+from trading.signals.continuity import ALERT_PREFIX
+from torghut.core.calendar import market_session_open
 
 
 _STATUS_VALUE = {"ok": 1.0, "static": 1.0, "degraded": 0.5, "unavailable": 0.0}
 
 
 def continuity_metrics() -> Iterable[GaugeMetricFamily]:
-    from trading.alerts.models import Alert
-    from trading.signals.models import IngestCursor, IngestWindow, UniverseSnapshot
-    from trading.signals.continuity import ALERT_PREFIX
-    from torghut.core.calendar import market_session_open
 
     streak = GaugeMetricFamily("torghut_signal_reason_streak", "Consecutive ingest polls with the current reason.",
                                labels=["source", "account", "shard", "reason"])

@@ -5,6 +5,9 @@ from django.conf import settings
 from django.utils import timezone
 from trading.signals.models import IngestCursor, IngestWindow
 from trading.alerts.selectors import alerts_open
+from trading.signals.continuity import alert_key, continuity_state
+from torghut.core.calendar import market_session_open
+from trading.signals.universe import universe_status_snapshot
 
 
 def _window_dict(window: IngestWindow) -> dict:
@@ -35,9 +38,6 @@ def ingest_windows_recent(*, limit: int) -> list[dict]:
 def signal_continuity_snapshot() -> dict:
     """Ingest reason telemetry for the configured (source, account): last poll, streaks, lag, cursor,
     thresholds, market session, universe, continuity state and open alerts."""
-    from trading.signals.continuity import alert_key, continuity_state
-    from torghut.core.calendar import market_session_open
-    from trading.signals.universe import universe_status_snapshot
 
     now = timezone.now()
     source, account = settings.TRADING_SIGNAL_SOURCE, settings.TRADING_ACCOUNT

@@ -6,6 +6,11 @@ from django.db import OperationalError
 from torghut.core.tasks import torghut_task
 # --- decisions and executions (issue 4) ---
 from trading.orders.tasks import reconcile_executions, submit_decision  # noqa: E402,F401
+from trading.signals.ingest import signals_ingest
+from trading.signals.continuity import continuity_evaluate
+from datetime import timedelta
+from django.utils import timezone
+from trading.signals.ingest import ingest_windows_prune
 
 
 @torghut_task(name="trading.ingest_signals", transient=(OperationalError,), max_retries=2)
@@ -15,7 +20,6 @@ def ingest_signals(shard: int | None = None) -> dict:
     Called without a shard while TRADING_INGEST_SHARDS > 1, it fans out one call per shard so that
     any worker can take any shard (each shard's cursor lock keeps one worker per shard at a time).
     """
-    from trading.signals.ingest import signals_ingest
 
     shards = settings.TRADING_INGEST_SHARDS
     if shard is None and shards > 1:
@@ -29,17 +33,13 @@ def ingest_signals(shard: int | None = None) -> dict:
 @torghut_task(name="trading.evaluate_signal_staleness", transient=(OperationalError,), max_retries=2)
 def evaluate_signal_staleness() -> list[dict]:
     """Open, refresh or clear continuity alerts from the latest ingest state (beat)."""
-    from trading.signals.continuity import continuity_evaluate
 
     return continuity_evaluate()
 @torghut_task(name="trading.prune_ingest_windows", transient=(OperationalError,), max_retries=2)
 def prune_ingest_windows() -> int:
     """Delete ingest telemetry older than TRADING_INGEST_WINDOW_RETENTION_DAYS (beat, hourly)."""
-    from datetime import timedelta
 
-    from django.utils import timezone
 
-    from trading.signals.ingest import ingest_windows_prune
 
     days = settings.TRADING_INGEST_WINDOW_RETENTION_DAYS
     if days <= 0:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from research.models import GatePolicy, ResearchRun
 from research.services import gate_policy_ensure_active, research_run_execute
+from trading.strategies.models import Strategy
 
 
 def _date(value: str) -> datetime:
@@ -27,7 +28,6 @@ class Command(BaseCommand):
         parser.add_argument("--policy", default=None, help="Gate policy name (default: the active policy).")
 
     def handle(self, *args, **options):
-        from trading.strategies.models import Strategy
 
         name, _, version = options["strategy"].partition("@")
         strategies = Strategy.objects.filter(name=name, **({"version": version} if version else {}))

@@ -6,14 +6,14 @@ import os
 import signal
 import threading
 import django
+from django.conf import settings
+from torghut.devstack.venues.server import VenueServer
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "torghut.settings")
     django.setup()
-    from django.conf import settings
 
-    from torghut.devstack.venues.server import VenueServer
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lean-port", type=int, default=settings.TRADING_VENUE_LEAN_PORT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from trading.orders.backfill import execution_import_load_csv, execution_provenance_backfill
 
 
 class Command(BaseCommand):
@@ -14,7 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=50_000, help="Import rows per batch (each batch commits).")
 
     def handle(self, *args, load: Path | None, batch_size: int, **options) -> None:
-        from trading.orders.backfill import execution_import_load_csv, execution_provenance_backfill
 
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")

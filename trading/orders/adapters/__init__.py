@@ -2,21 +2,21 @@
 from __future__ import annotations
 
 from trading.orders.adapters.base import Adapter
+from trading.orders.adapters.simulated import SimulatedAdapter
+from trading.orders.adapters.lean import LeanAdapter
+from trading.orders.adapters.alpaca import AlpacaAdapter
 
 
 ADAPTER_NAMES = ("simulated", "lean", "alpaca")
 def adapter_class(name: str) -> type[Adapter]:
     """The adapter class by name, for what it declares (e.g. `external_side_effects`) without building one."""
     if name == "simulated":
-        from trading.orders.adapters.simulated import SimulatedAdapter
 
         return SimulatedAdapter
     if name == "lean":
-        from trading.orders.adapters.lean import LeanAdapter
 
         return LeanAdapter
     if name == "alpaca":
-        from trading.orders.adapters.alpaca import AlpacaAdapter
 
         return AlpacaAdapter
     raise ValueError(f"unknown adapter {name!r}; known: {ADAPTER_NAMES}")

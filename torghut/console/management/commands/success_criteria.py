@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from django.core.management.base import BaseCommand, CommandError
+from torghut.console.success import THROUGHPUT_GOAL, success_report, success_run
 
 
 class Command(BaseCommand):
@@ -20,7 +21,6 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
     def handle(self, *args, **options):
-        from torghut.console.success import THROUGHPUT_GOAL, success_report, success_run
 
         if options["hours"] <= 0 or options["step"] <= 0 or options["symbols"] <= 0 or options["tick"] <= 0:
             raise CommandError("--hours, --step, --symbols and --tick must be positive")
