@@ -12,7 +12,12 @@ run: bootstrap
 	@bash scripts/run.sh
 
 test: bootstrap
+	@bash scripts/lint.sh
 	@bash scripts/test.sh $(ARGS)
+
+# ruff (lint and format check) and import-linter (the layer contracts in pyproject.toml); `make test` runs it first.
+lint: bootstrap
+	@bash scripts/lint.sh
 
 bench: bootstrap
 	@bash scripts/bench.sh

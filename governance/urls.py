@@ -3,7 +3,7 @@ from django.urls import path
 
 from governance.drills import api as drills_api
 from governance.evidence import api as evidence_api
-from governance.killswitch import api
+from governance.emergency import api
 from governance.promotion import api as api_promotion
 
 urlpatterns = [

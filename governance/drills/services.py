@@ -244,7 +244,7 @@ def drill_preconditions(*, trigger: str | None = None) -> list[str]:
     the control endpoint its fault uses."""
     from trading.strategies.models import Strategy
 
-    from governance.killswitch.selectors import kill_switch_state
+    from governance.emergency.selectors import kill_switch_state
 
     problems = []
     if kill_switch_state()["state"] != KillSwitchState.ACTIVE:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from torghut.core.tasks import torghut_task
-from governance.promotion.tasks import logger
+import logging
 from governance.drills.services import drill_run
+
+logger = logging.getLogger(__name__)
 
 
 @torghut_task(name="governance.run_drill")

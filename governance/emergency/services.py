@@ -11,6 +11,7 @@ from governance.killswitch import mirror as killswitch
 from governance.emergency.measures import BREACH, DEFAULT_POLICIES, NOT_APPLICABLE, RECOVERABLE, UNREADABLE, WARNING, EmergencyInputs, Measurement, measure
 from governance.evidence.services import evidence_package_write
 from governance.emergency.metrics import EMERGENCY_STOPS
+from governance.emergency.selectors import emergency_stop_policies, kill_switch_state
 from governance.emergency.models import EmergencyStopPolicy, TriggerState
 from governance.killswitch.models import KillSwitchSource, KillSwitchState
 from governance.lanes.models import LaneChangeCause
@@ -229,7 +230,7 @@ def _halt_actions(*, triggers: list[str], inputs: EmergencyInputs, measurements:
     )
     package = evidence_package_write(
         triggers=triggers, measurements=measured, inputs=inputs.as_dict(), cancel_results=cancel_results,
-        lane_changes=lane_changes,
+        lane_changes=lane_changes, policies=emergency_stop_policies, kill_switch=kill_switch_state,
         extra={"alert_error": alert_error, "timings": {"time_to_halt_seconds": time_to_halt, "time_to_cancel_seconds": time_to_cancel}},
     )
     logger.critical("emergency stop: %s; evidence package %s", ", ".join(triggers), package.pk)

@@ -17,14 +17,13 @@ from django.utils import timezone
 from governance.evidence.models import EvidencePackage
 from torghut.core.models import AuditEvent
 from torghut.core.env import REGISTRY
-from governance.emergency.selectors import emergency_stop_policies
 from torghut.core.metrics import build_registry
 from trading.signals.selectors import ingest_windows_recent
 from trading.orders.selectors import executions_recent
 from trading.alerts.selectors import alerts_open
 from research.selectors import gate_reports_latest
 from trading.strategies.models import Strategy
-from governance.killswitch.selectors import kill_switch_state, kill_switch_transitions
+from governance.killswitch.selectors import kill_switch_transitions
 
 
 EVIDENCE_SCHEMA = 1
@@ -50,8 +49,8 @@ def _json_default(value: Any) -> Any:
 def canonical_json(content: Any) -> str:
     """Sorted keys, no whitespace: the same content always gives the same bytes (and hash)."""
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
-def config_hash() -> str:
-    """sha256 over every registered setting's value and every emergency-stop policy.
+def config_hash(*, policies: list[dict]) -> str:
+    """sha256 over every registered setting's value and the emergency-stop policies given.
 
     Secret values are hashed too (so a change shows) but never written into the package.
     """
@@ -59,7 +58,7 @@ def config_hash() -> str:
 
     config = {name: getattr(settings, name, None) for name in sorted(REGISTRY)}
     config = {k: (hashlib.sha256(str(v).encode()).hexdigest() if any(m in k for m in _SECRET_MARKERS) else v) for k, v in config.items()}
-    return hashlib.sha256(canonical_json({"settings": config, "policies": emergency_stop_policies()}).encode()).hexdigest()
+    return hashlib.sha256(canonical_json({"settings": config, "policies": policies}).encode()).hexdigest()
 def _gather(missing: dict[str, str], name: str, read: Callable[[], Any], empty: Any) -> Any:
     try:
         return json.loads(canonical_json(read()))
@@ -98,15 +97,21 @@ def evidence_package_write(
     inputs: dict,
     cancel_results: list[dict],
     lane_changes: list[dict],
+    policies: Callable[[], list[dict]],
+    kill_switch: Callable[[], dict],
     extra: dict | None = None,
 ) -> EvidencePackage:
-    """Write the next package of the chain, under an advisory lock so two halts cannot fork it."""
+    """Write the next package of the chain, under an advisory lock so two halts cannot fork it.
+
+    The caller (the emergency stop) hands in the readers of its own state: the policies in force and the
+    kill switch with its triggers; a reader that fails is named in `missing_sources`, never fatal.
+    """
 
     missing: dict[str, str] = dict(inputs.get("unreadable") or {})
     content: dict[str, Any] = {
         "schema": EVIDENCE_SCHEMA,
         "triggers": triggers,
-        "thresholds": _gather(missing, "policies", emergency_stop_policies, []),
+        "thresholds": _gather(missing, "policies", policies, []),
         "measurements": measurements,
         "metric_snapshot": {"inputs": json.loads(canonical_json(inputs)), "metrics": _gather(missing, "metrics", _metrics, {})},
         "ingest_windows": _gather(missing, "ingest_windows", _ingest_windows, []),
@@ -114,8 +119,8 @@ def evidence_package_write(
         "open_alerts": _gather(missing, "open_alerts", _open_alerts, []),
         "gate_reports": _gather(missing, "gate_reports", _gate_reports, []),
         "strategies": _gather(missing, "strategies", _strategies, []),
-        "config_hash": _gather(missing, "config_hash", config_hash, ""),
-        "kill_switch": _gather(missing, "kill_switch", kill_switch_state, {}),
+        "config_hash": _gather(missing, "config_hash", lambda: config_hash(policies=policies()), ""),
+        "kill_switch": _gather(missing, "kill_switch", kill_switch, {}),
         "kill_switch_transitions": _gather(missing, "kill_switch_transitions", lambda: kill_switch_transitions(limit=TRANSITIONS_LIMIT), []),
         "cancel_results": json.loads(canonical_json(cancel_results)),
         "lane_changes": json.loads(canonical_json(lane_changes)),

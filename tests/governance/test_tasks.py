@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_beat_task_evaluates_every_trigger_and_mirrors_the_persisted_state(celery_worker, redis_client):
-    from governance.emergency.tasks import evaluate_emergency_stop
+    from governance.tasks import evaluate_emergency_stop
 
     redis_client.set(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY, "reducing")  # a drifted mirror
     outcome = evaluate_emergency_stop.delay().get(timeout=60)

@@ -27,7 +27,7 @@ def _dead_letters() -> list:
 @require_GET
 @login_required
 def ops_page(request: HttpRequest) -> HttpResponse:
-    from governance.killswitch.selectors import kill_switch_state
+    from governance.emergency.selectors import kill_switch_state
     from trading.pnl.selectors import pnl_rolling_daily
     from trading.alerts.selectors import alerts_open
     from trading.orders.selectors import executions_recent

@@ -22,7 +22,7 @@ from django.db.models.expressions import Func
 from trading.orders.models import Decision
 from trading.signals.models import IngestWindow
 from torghut.core import clickhouse
-from torghut.celery import app
+from celery import current_app as app
 from trading.strategies.models import Strategy
 from trading.signals import source as signal_source
 from trading.signals.ingest import signals_ingest

@@ -5,7 +5,6 @@ from django.db import OperationalError
 from torghut.core.tasks import torghut_task
 from trading.alerts.delivery import AlertmanagerError
 # --- decisions and executions (issue 4) ---
-from trading.orders.tasks import reconcile_executions, submit_decision  # noqa: E402,F401
 from trading.alerts.delivery import alert_notification_deliver
 
 

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.db import OperationalError
 from torghut.core.tasks import torghut_task
 # --- decisions and executions (issue 4) ---
-from trading.orders.tasks import reconcile_executions, submit_decision  # noqa: E402,F401
 from trading.signals.ingest import signals_ingest
 from trading.signals.continuity import continuity_evaluate
 from datetime import timedelta

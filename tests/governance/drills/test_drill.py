@@ -185,7 +185,7 @@ def test_a_drill_refuses_to_run_over_a_real_halt(operator):
 
 
 def test_the_beat_evaluation_yields_while_a_drill_runs():
-    from governance.emergency.tasks import evaluate_emergency_stop
+    from governance.tasks import evaluate_emergency_stop
 
     open_run = DrillRun.objects.create(trigger="signal_lag", started_at=timezone.now())
     assert evaluate_emergency_stop.run() == {"state": None, "skipped": "drill in progress"}

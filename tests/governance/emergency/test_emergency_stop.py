@@ -3,7 +3,8 @@ import pytest
 from governance.emergency.measures import EmergencyInputs, emergency_inputs_collect
 from governance.killswitch.models import KillSwitch, KillSwitchTransition
 from governance.emergency.models import TriggerState
-from governance.killswitch.selectors import kill_switch_order_check, kill_switch_state
+from governance.emergency.selectors import kill_switch_state
+from governance.killswitch.selectors import kill_switch_order_check
 from governance.emergency.services import emergency_stop_evaluate, emergency_stop_policy_update
 from governance.killswitch.services import kill_switch_engage, kill_switch_resume
 from tests.governance.conftest import BREACHES, healthy_inputs

@@ -5,7 +5,8 @@ from django.db import DatabaseError, connection, transaction
 
 from governance.killswitch import mirror as killswitch
 from governance.killswitch.models import KillSwitch, KillSwitchTransition
-from governance.killswitch.selectors import kill_switch_order_check, kill_switch_state
+from governance.emergency.selectors import kill_switch_state
+from governance.killswitch.selectors import kill_switch_order_check
 from governance.errors import GovernanceError, GovernancePermissionDenied
 from governance.killswitch.services import kill_switch_engage, kill_switch_mirror_sync, kill_switch_resume
 from torghut.core.models import AuditEvent

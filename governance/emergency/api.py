@@ -6,7 +6,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from governance.killswitch.models import KillSwitchState
-from governance.killswitch.selectors import kill_switch_state, kill_switch_transitions
+from governance.emergency.selectors import kill_switch_state
+from governance.killswitch.selectors import kill_switch_transitions
 from governance.killswitch.services import KILL_SWITCH_PERMISSION, kill_switch_engage, kill_switch_resume
 from governance.errors import GovernanceError, GovernancePermissionDenied
 
