@@ -17,7 +17,7 @@ class GovernanceConfig(AppConfig):
         from governance.drills.selectors import last_passing_drill_at  # noqa: PLC0415
         from governance.emergency.services import triggers_reset  # noqa: PLC0415
         from governance.killswitch.metrics import kill_switch_state_family  # noqa: PLC0415
-        from governance.emergency.selectors import kill_switch_state
+        from governance.emergency.selectors import kill_switch_state  # noqa: PLC0415
         from governance.killswitch.signals import kill_switch_returned_to_active  # noqa: PLC0415
         from governance.promotion.metrics import capital_ramp_family, pending_promotions_family  # noqa: PLC0415
         from governance.promotion.selectors import strategy_capital_multiplier  # noqa: PLC0415

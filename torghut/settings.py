@@ -1,6 +1,6 @@
 """torghut settings: every value that varies by deployment comes from the environment.
 
-Defaults suit a single development machine; `torghut.core.env` records each setting so README.md can list
+Defaults suit a single development machine; `torghut.core.env` records each setting so docs/settings.md lists
 them all. Tests run with `TESTING` on, which moves Redis, ClickHouse and the metrics directory to
 their own namespaces so a running `make run` never sees test traffic.
 """

@@ -5,7 +5,7 @@ import logging
 from torghut.core.tasks import torghut_task
 from governance.promotion.services import capital_ramps_close_day
 from governance.promotion.services import promotion_requests_expire
-from governance.promotion.services import promotion_request_from_research
+
 from governance.promotion.services import promotion_requests_from_research
 
 
@@ -21,12 +21,6 @@ def expire_promotion_requests() -> int:
     """Mark pending promotion requests past their expiry as expired."""
 
     return promotion_requests_expire()
-@torghut_task(name="governance.request_promotion")
-def request_promotion(run_id: str) -> int | None:
-    """File the autonomous lane's promotion request for a research run (dispatched after its commit)."""
-
-    request = promotion_request_from_research(run_id=run_id)
-    return request.pk if request else None
 @torghut_task(name="governance.request_promotions")
 def request_promotions() -> list[int]:
     """Beat: file the autonomous lane's requests for recent runs that recommend promotion."""

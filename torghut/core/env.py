@@ -1,6 +1,6 @@
 """Typed reads of environment settings, each registered with its default and meaning.
 
-The registry feeds the settings table in README.md (a test keeps the two in step), so every
+The registry feeds docs/settings.md (`manage.py settings_table --write`; a test keeps the two in step), so every
 setting the project reads is documented in one place.
 """
 from __future__ import annotations

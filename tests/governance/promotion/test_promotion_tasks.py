@@ -3,19 +3,20 @@ import pytest
 from django.utils import timezone
 
 from governance.promotion.models import PromotionRequest
+from governance.promotion.tasks import expire_promotion_requests, request_promotions
 from tests.factories import research_run_create, strategy_ready_for_live
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_worker_files_the_autonomy_request_and_later_expires_it(celery_worker):
-    from governance.promotion.tasks import expire_promotion_requests, request_promotion
-
     strategy = strategy_ready_for_live()
     run = research_run_create(strategy=strategy)
     type(run).objects.filter(pk=run.pk).update(target_lane="live")
-    request_id = request_promotion.delay(run.run_id).get(timeout=60)
-    request = PromotionRequest.objects.get(pk=request_id)
+    filed = request_promotions.delay().get(timeout=60)
+    request = PromotionRequest.objects.get(research_run_ids__contains=[run.run_id])
+    request_id = request.pk
+    assert request_id in filed
     assert (request.requester, request.to_lane, request.status) == ("autonomy", "live", "pending")
     assert request.checkpoint_at_request["passed"], request.checkpoint_at_request["failures"]
 
