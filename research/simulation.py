@@ -5,10 +5,11 @@ The window is read columnar (numpy arrays, one query) sorted by (symbol, event_t
 per signal stays close to the cost of fetching it.
 
 Fill model (long only, one position per symbol): a BUY while flat enters `notional / fill` units at
-price × (1 + slippage); a SELL while long exits at price × (1 − slippage); every fill pays `fee_bps`
-of its notional. A position still open at the end of the window is marked at the symbol's last price
+the order path's simulated fill price (price × (1 + slippage), `trading.orders.adapters.simulated`);
+a SELL while long exits at its price × (1 − slippage); every fill pays `fee_bps` of its notional. A position still open at the end of the window is marked at the symbol's last price
 (no exit slippage or fee). Price is `vwap_w5m`, else `boll_mid` (the `Signal.price` convention).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -19,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from torghut.core import clickhouse
+from trading.orders.adapters.simulated import PRICE_PLACES, simulated_fill_factor
+from trading.orders.models import Side
 from trading.strategies.kinds import BUY, StrategyKind
 
 KEY_COLUMNS = ("symbol", "event_ts", "seq")
@@ -33,6 +36,19 @@ class FillModel:
     fee_bps: float
     notional: float
     capital: float
+
+    def fill_prices(self, price: np.ndarray, *, side: str) -> np.ndarray:
+        """The simulated fill of positive reference prices `price` by the order path's rule, vectorised.
+        Exact, in integers of 10**-PRICE_PLACES, so ties round as the order path rounds them."""
+        numerator, denominator = simulated_fill_factor(side=side, slippage_bps=self.slippage_bps).as_integer_ratio()
+        # The reference price at PRICE_PLACES, as a decision stores it (ties to even, as Decimal.quantize).
+        units = np.rint(np.asarray(price, dtype=np.float64) * 10**PRICE_PLACES).astype(np.int64)
+        # int64 holds 2 x units x numerator for any realistic price; beyond that Python integers do (slower).
+        bound = 2 * max(int(units.max(initial=0)) * numerator, denominator)
+        units = units if bound < 2**62 else units.astype(object)
+        # Half away from zero for positive values: floor((2n + d) / 2d).
+        filled = (2 * units * numerator + denominator) // (2 * denominator)
+        return filled.astype(np.float64) / 10**PRICE_PLACES
 
 
 @dataclass
@@ -101,9 +117,7 @@ def _to_datetime(value: Any) -> datetime:
     return datetime.fromtimestamp(int(seconds), tz=UTC)
 
 
-def simulate(
-    cols: Mapping[str, np.ndarray], *, kind: StrategyKind, params: Mapping[str, Any], fill: FillModel
-) -> SimulationResult:
+def simulate(cols: Mapping[str, np.ndarray], *, kind: StrategyKind, params: Mapping[str, Any], fill: FillModel) -> SimulationResult:
     """Run the strategy and the fill model over columns sorted by (symbol, event_ts, seq)."""
     symbols = cols["symbol"]
     n = len(symbols)
@@ -156,12 +170,12 @@ def simulate(
     closed = (nxt < len(exits)) & (candidate <= entry_end) if len(exits) else np.zeros(len(entries), dtype=bool)
     close_row = np.where(closed, candidate, entry_end)
 
-    slip, fee_rate = fill.slippage_bps / 10_000.0, fill.fee_bps / 10_000.0
-    entry_fill = price[entries] * (1 + slip)
+    fee_rate = fill.fee_bps / 10_000.0
+    entry_fill = fill.fill_prices(price[entries], side=Side.BUY)
     qty = fill.notional / entry_fill
     mark = price[close_row]
     mark = np.where(np.isfinite(mark) & (mark > 0), mark, entry_fill)
-    exit_fill = np.where(closed, mark * (1 - slip), mark)
+    exit_fill = np.where(closed, fill.fill_prices(mark, side=Side.SELL), mark)
     exit_notional = np.where(closed, qty * exit_fill, 0.0)
     fees = fee_rate * (fill.notional + exit_notional)
     pnl = qty * (exit_fill - entry_fill) - fees

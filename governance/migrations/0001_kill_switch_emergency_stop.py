@@ -5,135 +5,257 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('trading', '0001_strategy'),
+        ("trading", "0001_strategy"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EvidencePackage',
+            name="EvidencePackage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('triggers', models.JSONField(default=list)),
-                ('body', models.TextField()),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('previous_sha256', models.CharField(blank=True, max_length=64)),
-                ('missing_sources', models.JSONField(blank=True, default=list)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("triggers", models.JSONField(default=list)),
+                ("body", models.TextField()),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("previous_sha256", models.CharField(blank=True, max_length=64)),
+                ("missing_sources", models.JSONField(blank=True, default=list)),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='KillSwitchTransition',
+            name="KillSwitchTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(choices=[('active', 'Active'), ('reducing', 'Reducing'), ('halted', 'Halted')], max_length=16)),
-                ('to_state', models.CharField(choices=[('active', 'Active'), ('reducing', 'Reducing'), ('halted', 'Halted')], max_length=16)),
-                ('reason', models.TextField(blank=True)),
-                ('actor', models.CharField(max_length=150)),
-                ('source', models.CharField(choices=[('operator', 'Operator'), ('emergency_stop', 'Emergency Stop'), ('recovery', 'Recovery'), ('drill', 'Drill')], max_length=20)),
-                ('triggers', models.JSONField(blank=True, default=list)),
-                ('at', models.DateTimeField(db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_state",
+                    models.CharField(choices=[("active", "Active"), ("reducing", "Reducing"), ("halted", "Halted")], max_length=16),
+                ),
+                (
+                    "to_state",
+                    models.CharField(choices=[("active", "Active"), ("reducing", "Reducing"), ("halted", "Halted")], max_length=16),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("actor", models.CharField(max_length=150)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("operator", "Operator"),
+                            ("emergency_stop", "Emergency Stop"),
+                            ("recovery", "Recovery"),
+                            ("drill", "Drill"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("triggers", models.JSONField(blank=True, default=list)),
+                ("at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TriggerState',
+            name="TriggerState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('signal_lag', 'Signal Lag'), ('staleness_streak', 'Staleness Streak'), ('universe_unavailable', 'Universe Unavailable'), ('research_failures', 'Research Failures'), ('fallback_ratio', 'Fallback Ratio'), ('pnl_drawdown', 'Pnl Drawdown')], max_length=32, unique=True)),
-                ('breach_streak', models.PositiveIntegerField(default=0)),
-                ('clean_streak', models.PositiveIntegerField(default=0)),
-                ('firing', models.BooleanField(default=False, help_text='Confirmed breach that has not cleared (or been resumed) yet.')),
-                ('warning', models.BooleanField(default=False)),
-                ('last_value', models.FloatField(blank=True, null=True)),
-                ('last_status', models.CharField(blank=True, help_text='ok | warning | breach | unreadable | not_applicable', max_length=20)),
-                ('last_error', models.TextField(blank=True)),
-                ('fired_at', models.DateTimeField(blank=True, null=True)),
-                ('evaluated_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("signal_lag", "Signal Lag"),
+                            ("staleness_streak", "Staleness Streak"),
+                            ("universe_unavailable", "Universe Unavailable"),
+                            ("research_failures", "Research Failures"),
+                            ("fallback_ratio", "Fallback Ratio"),
+                            ("pnl_drawdown", "Pnl Drawdown"),
+                        ],
+                        max_length=32,
+                        unique=True,
+                    ),
+                ),
+                ("breach_streak", models.PositiveIntegerField(default=0)),
+                ("clean_streak", models.PositiveIntegerField(default=0)),
+                ("firing", models.BooleanField(default=False, help_text="Confirmed breach that has not cleared (or been resumed) yet.")),
+                ("warning", models.BooleanField(default=False)),
+                ("last_value", models.FloatField(blank=True, null=True)),
+                (
+                    "last_status",
+                    models.CharField(blank=True, help_text="ok | warning | breach | unreadable | not_applicable", max_length=20),
+                ),
+                ("last_error", models.TextField(blank=True)),
+                ("fired_at", models.DateTimeField(blank=True, null=True)),
+                ("evaluated_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['trigger'],
+                "ordering": ["trigger"],
             },
         ),
         migrations.CreateModel(
-            name='EmergencyStopPolicy',
+            name="EmergencyStopPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('signal_lag', 'Signal Lag'), ('staleness_streak', 'Staleness Streak'), ('universe_unavailable', 'Universe Unavailable'), ('research_failures', 'Research Failures'), ('fallback_ratio', 'Fallback Ratio'), ('pnl_drawdown', 'Pnl Drawdown')], max_length=32, unique=True)),
-                ('enabled', models.BooleanField(default=True)),
-                ('threshold', models.FloatField(help_text="Limit of the trigger's value (seconds, count, ratio or fraction of capital).")),
-                ('confirm_evaluations', models.PositiveIntegerField(default=2, help_text='Consecutive breaching evaluations before a halt.')),
-                ('clear_evaluations', models.PositiveIntegerField(default=3, help_text='Consecutive clean evaluations before a recoverable trigger clears.')),
-                ('warn_fraction', models.FloatField(default=0.8, help_text='A warning alert opens at this fraction of the threshold.')),
-                ('unreadable_is_breach', models.BooleanField(default=True, help_text='An input that cannot be read counts as a breach (fail closed).')),
-                ('params', models.JSONField(blank=True, default=dict, help_text='Trigger-specific settings, e.g. window_seconds and min_orders.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("signal_lag", "Signal Lag"),
+                            ("staleness_streak", "Staleness Streak"),
+                            ("universe_unavailable", "Universe Unavailable"),
+                            ("research_failures", "Research Failures"),
+                            ("fallback_ratio", "Fallback Ratio"),
+                            ("pnl_drawdown", "Pnl Drawdown"),
+                        ],
+                        max_length=32,
+                        unique=True,
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("threshold", models.FloatField(help_text="Limit of the trigger's value (seconds, count, ratio or fraction of capital).")),
+                (
+                    "confirm_evaluations",
+                    models.PositiveIntegerField(default=2, help_text="Consecutive breaching evaluations before a halt."),
+                ),
+                (
+                    "clear_evaluations",
+                    models.PositiveIntegerField(default=3, help_text="Consecutive clean evaluations before a recoverable trigger clears."),
+                ),
+                ("warn_fraction", models.FloatField(default=0.8, help_text="A warning alert opens at this fraction of the threshold.")),
+                (
+                    "unreadable_is_breach",
+                    models.BooleanField(default=True, help_text="An input that cannot be read counts as a breach (fail closed)."),
+                ),
+                (
+                    "params",
+                    models.JSONField(blank=True, default=dict, help_text="Trigger-specific settings, e.g. window_seconds and min_orders."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'emergency stop policies',
-                'ordering': ['trigger'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('confirm_evaluations__gte', 1)), name='esp_confirm_at_least_one'), models.CheckConstraint(condition=models.Q(('clear_evaluations__gte', 1)), name='esp_clear_at_least_one'), models.CheckConstraint(condition=models.Q(('warn_fraction__gt', 0), ('warn_fraction__lte', 1)), name='esp_warn_fraction_0_1')],
+                "verbose_name_plural": "emergency stop policies",
+                "ordering": ["trigger"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("confirm_evaluations__gte", 1)), name="esp_confirm_at_least_one"),
+                    models.CheckConstraint(condition=models.Q(("clear_evaluations__gte", 1)), name="esp_clear_at_least_one"),
+                    models.CheckConstraint(
+                        condition=models.Q(("warn_fraction__gt", 0), ("warn_fraction__lte", 1)), name="esp_warn_fraction_0_1"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DrillRun',
+            name="DrillRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('signal_lag', 'Signal Lag'), ('staleness_streak', 'Staleness Streak'), ('universe_unavailable', 'Universe Unavailable'), ('research_failures', 'Research Failures'), ('fallback_ratio', 'Fallback Ratio'), ('pnl_drawdown', 'Pnl Drawdown')], max_length=32)),
-                ('started_at', models.DateTimeField(db_index=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('passed', models.BooleanField(default=False)),
-                ('time_to_halt_seconds', models.FloatField(blank=True, null=True)),
-                ('time_to_cancel_seconds', models.FloatField(blank=True, null=True)),
-                ('checks', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('actor', models.CharField(default='drill', max_length=150)),
-                ('evidence', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.evidencepackage')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("signal_lag", "Signal Lag"),
+                            ("staleness_streak", "Staleness Streak"),
+                            ("universe_unavailable", "Universe Unavailable"),
+                            ("research_failures", "Research Failures"),
+                            ("fallback_ratio", "Fallback Ratio"),
+                            ("pnl_drawdown", "Pnl Drawdown"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(db_index=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("passed", models.BooleanField(default=False)),
+                ("time_to_halt_seconds", models.FloatField(blank=True, null=True)),
+                ("time_to_cancel_seconds", models.FloatField(blank=True, null=True)),
+                ("checks", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("actor", models.CharField(default="drill", max_length=150)),
+                (
+                    "evidence",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="governance.evidencepackage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='KillSwitch',
+            name="KillSwitch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('active', 'Active'), ('reducing', 'Reducing'), ('halted', 'Halted')], default='active', max_length=16)),
-                ('reason', models.TextField(blank=True)),
-                ('actor', models.CharField(help_text='Username, or a system actor such as `emergency_stop`.', max_length=150)),
-                ('source', models.CharField(choices=[('operator', 'Operator'), ('emergency_stop', 'Emergency Stop'), ('recovery', 'Recovery'), ('drill', 'Drill')], default='operator', max_length=20)),
-                ('engaged_by', models.CharField(blank=True, help_text='Who moved it away from active (for four-eyes resume).', max_length=150)),
-                ('changed_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("active", "Active"), ("reducing", "Reducing"), ("halted", "Halted")], default="active", max_length=16
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("actor", models.CharField(help_text="Username, or a system actor such as `emergency_stop`.", max_length=150)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("operator", "Operator"),
+                            ("emergency_stop", "Emergency Stop"),
+                            ("recovery", "Recovery"),
+                            ("drill", "Drill"),
+                        ],
+                        default="operator",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "engaged_by",
+                    models.CharField(blank=True, help_text="Who moved it away from active (for four-eyes resume).", max_length=150),
+                ),
+                ("changed_at", models.DateTimeField()),
             ],
             options={
-                'permissions': [('engage_killswitch', 'Can engage and resume the kill switch')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('state__in', ['active', 'reducing', 'halted'])), name='killswitch_state_valid'), models.CheckConstraint(condition=models.Q(('id', 1)), name='killswitch_singleton')],
+                "permissions": [("engage_killswitch", "Can engage and resume the kill switch")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("state__in", ["active", "reducing", "halted"])), name="killswitch_state_valid"
+                    ),
+                    models.CheckConstraint(condition=models.Q(("id", 1)), name="killswitch_singleton"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LaneChange',
+            name="LaneChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=40)),
-                ('from_lane', models.CharField(max_length=16)),
-                ('to_lane', models.CharField(max_length=16)),
-                ('at', models.DateTimeField(db_index=True)),
-                ('cause', models.CharField(choices=[('request', 'Request'), ('rollback', 'Rollback'), ('drill', 'Drill')], max_length=16)),
-                ('actor', models.CharField(max_length=150)),
-                ('reason', models.TextField(blank=True)),
-                ('strategy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lane_changes', to='trading.strategy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.CharField(max_length=40)),
+                ("from_lane", models.CharField(max_length=16)),
+                ("to_lane", models.CharField(max_length=16)),
+                ("at", models.DateTimeField(db_index=True)),
+                ("cause", models.CharField(choices=[("request", "Request"), ("rollback", "Rollback"), ("drill", "Drill")], max_length=16)),
+                ("actor", models.CharField(max_length=150)),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "strategy",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="lane_changes", to="trading.strategy"),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('cause__in', ['request', 'rollback', 'drill'])), name='lanechange_cause_valid'), models.CheckConstraint(condition=models.Q(('from_lane', models.F('to_lane')), _negated=True), name='lanechange_changes_lane')],
+                "ordering": ["-at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("cause__in", ["request", "rollback", "drill"])), name="lanechange_cause_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("from_lane", models.F("to_lane")), _negated=True), name="lanechange_changes_lane"
+                    ),
+                ],
             },
         ),
     ]

@@ -1,5 +1,6 @@
 """Postgres triggers: the lane ledger and kill-switch history refuse UPDATE and DELETE, and the
 kill-switch row refuses DELETE (TRUNCATE, used by test flushes, is not a row operation)."""
+
 from django.db import migrations
 
 _FUNCTION = """

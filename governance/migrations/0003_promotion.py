@@ -7,146 +7,234 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('governance', '0002_append_only_triggers'),
-        ('trading', '0001_strategy'),
+        ("governance", "0002_append_only_triggers"),
+        ("trading", "0001_strategy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CheckpointPolicy',
+            name="CheckpointPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('min_paper_runs', models.PositiveIntegerField(default=3, help_text='Passed paper simulations of this strategy version.')),
-                ('min_shadow_hours', models.FloatField(default=24.0, help_text='Hours the version has been in the shadow lane.')),
-                ('min_shadow_decisions', models.PositiveIntegerField(default=1, help_text='Decisions the version made while in shadow.')),
-                ('min_gate_non_error_ratio', models.FloatField(default=0.95, help_text='Share of gate evaluations that did not error.')),
-                ('drill_max_age_hours', models.FloatField(default=72.0, help_text='A rollback drill must have passed within this many hours.')),
-                ('forbid_open_critical_alert', models.BooleanField(default=True, help_text='No critical continuity alert may be open.')),
-                ('ramp_schedule', models.JSONField(default=governance.promotion.models._default_ramp_schedule, help_text='Fractions of target capital, one step per trading day.')),
-                ('ramp_max_drawdown_fraction', models.FloatField(default=0.02, help_text='A day losing more than this share of allocated capital is a breach.')),
-                ('ramp_max_fallback_ratio', models.FloatField(default=0.25, help_text='A day with a higher execution fallback ratio is a breach.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.CharField(blank=True, max_length=150)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("min_paper_runs", models.PositiveIntegerField(default=3, help_text="Passed paper simulations of this strategy version.")),
+                ("min_shadow_hours", models.FloatField(default=24.0, help_text="Hours the version has been in the shadow lane.")),
+                ("min_shadow_decisions", models.PositiveIntegerField(default=1, help_text="Decisions the version made while in shadow.")),
+                ("min_gate_non_error_ratio", models.FloatField(default=0.95, help_text="Share of gate evaluations that did not error.")),
+                (
+                    "drill_max_age_hours",
+                    models.FloatField(default=72.0, help_text="A rollback drill must have passed within this many hours."),
+                ),
+                ("forbid_open_critical_alert", models.BooleanField(default=True, help_text="No critical continuity alert may be open.")),
+                (
+                    "ramp_schedule",
+                    models.JSONField(
+                        default=governance.promotion.models._default_ramp_schedule,
+                        help_text="Fractions of target capital, one step per trading day.",
+                    ),
+                ),
+                (
+                    "ramp_max_drawdown_fraction",
+                    models.FloatField(default=0.02, help_text="A day losing more than this share of allocated capital is a breach."),
+                ),
+                (
+                    "ramp_max_fallback_ratio",
+                    models.FloatField(default=0.25, help_text="A day with a higher execution fallback ratio is a breach."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("updated_by", models.CharField(blank=True, max_length=150)),
             ],
             options={
-                'verbose_name_plural': 'checkpoint policy',
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='checkpointpolicy_singleton'), models.CheckConstraint(condition=models.Q(('min_gate_non_error_ratio__gte', 0), ('min_gate_non_error_ratio__lte', 1)), name='checkpointpolicy_ratio_0_1'), models.CheckConstraint(condition=models.Q(('drill_max_age_hours__gt', 0), ('min_shadow_hours__gte', 0)), name='checkpointpolicy_hours_valid')],
+                "verbose_name_plural": "checkpoint policy",
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("id", 1)), name="checkpointpolicy_singleton"),
+                    models.CheckConstraint(
+                        condition=models.Q(("min_gate_non_error_ratio__gte", 0), ("min_gate_non_error_ratio__lte", 1)),
+                        name="checkpointpolicy_ratio_0_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("drill_max_age_hours__gt", 0), ("min_shadow_hours__gte", 0)),
+                        name="checkpointpolicy_hours_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PromotionRequest',
+            name="PromotionRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=40)),
-                ('from_lane', models.CharField(max_length=16)),
-                ('to_lane', models.CharField(max_length=16)),
-                ('requester', models.CharField(help_text='Username, or `autonomy` for the research lane.', max_length=150)),
-                ('reason', models.TextField(blank=True)),
-                ('research_run_ids', models.JSONField(blank=True, default=list, help_text='Research runs cited as evidence.')),
-                ('checkpoint_at_request', models.JSONField(blank=True, default=dict)),
-                ('checkpoint_at_approval', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('expired', 'Expired'), ('applied', 'Applied')], db_index=True, default='pending', max_length=16)),
-                ('approvals_required', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('expires_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('applied_at', models.DateTimeField(blank=True, null=True)),
-                ('applied_txid', models.BigIntegerField(blank=True, editable=False, help_text='Set by Postgres when applied.', null=True)),
-                ('lane_change', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='governance.lanechange')),
-                ('strategy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='promotion_requests', to='trading.strategy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.CharField(max_length=40)),
+                ("from_lane", models.CharField(max_length=16)),
+                ("to_lane", models.CharField(max_length=16)),
+                ("requester", models.CharField(help_text="Username, or `autonomy` for the research lane.", max_length=150)),
+                ("reason", models.TextField(blank=True)),
+                ("research_run_ids", models.JSONField(blank=True, default=list, help_text="Research runs cited as evidence.")),
+                ("checkpoint_at_request", models.JSONField(blank=True, default=dict)),
+                ("checkpoint_at_approval", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                            ("applied", "Applied"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("approvals_required", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("expires_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("applied_at", models.DateTimeField(blank=True, null=True)),
+                ("applied_txid", models.BigIntegerField(blank=True, editable=False, help_text="Set by Postgres when applied.", null=True)),
+                (
+                    "lane_change",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="governance.lanechange"
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="promotion_requests", to="trading.strategy"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('approve_promotionrequest', 'Can approve or reject promotion requests')],
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("approve_promotionrequest", "Can approve or reject promotion requests")],
             },
         ),
         migrations.CreateModel(
-            name='CapitalRamp',
+            name="CapitalRamp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=40)),
-                ('schedule', models.JSONField()),
-                ('step', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('stopped', 'Stopped')], db_index=True, default='active', max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('last_day', models.DateField(blank=True, help_text='The last trading day evaluated.', null=True)),
-                ('strategy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='capital_ramps', to='trading.strategy')),
-                ('request', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='capital_ramp', to='governance.promotionrequest')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.CharField(max_length=40)),
+                ("schedule", models.JSONField()),
+                ("step", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("stopped", "Stopped")], db_index=True, default="active", max_length=16
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("last_day", models.DateField(blank=True, help_text="The last trading day evaluated.", null=True)),
+                (
+                    "strategy",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="capital_ramps", to="trading.strategy"),
+                ),
+                (
+                    "request",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="capital_ramp", to="governance.promotionrequest"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Approval',
+            name="Approval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('approve', 'Approve'), ('reject', 'Reject')], max_length=8)),
-                ('reason', models.TextField()),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('approver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='promotion_approvals', to=settings.AUTH_USER_MODEL)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='approvals', to='governance.promotionrequest')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("decision", models.CharField(choices=[("approve", "Approve"), ("reject", "Reject")], max_length=8)),
+                ("reason", models.TextField()),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="promotion_approvals", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="approvals", to="governance.promotionrequest"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CapitalRampStep',
+            name="CapitalRampStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trading_day', models.DateField(blank=True, null=True)),
-                ('from_step', models.PositiveIntegerField(blank=True, null=True)),
-                ('to_step', models.PositiveIntegerField()),
-                ('from_fraction', models.FloatField(blank=True, null=True)),
-                ('to_fraction', models.FloatField()),
-                ('cause', models.CharField(choices=[('start', 'Start'), ('clean_day', 'Clean Day'), ('breach', 'Breach'), ('hold', 'Hold'), ('stop', 'Stop')], max_length=16)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('at', models.DateTimeField()),
-                ('ramp', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='steps', to='governance.capitalramp')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("trading_day", models.DateField(blank=True, null=True)),
+                ("from_step", models.PositiveIntegerField(blank=True, null=True)),
+                ("to_step", models.PositiveIntegerField()),
+                ("from_fraction", models.FloatField(blank=True, null=True)),
+                ("to_fraction", models.FloatField()),
+                (
+                    "cause",
+                    models.CharField(
+                        choices=[("start", "Start"), ("clean_day", "Clean Day"), ("breach", "Breach"), ("hold", "Hold"), ("stop", "Stop")],
+                        max_length=16,
+                    ),
+                ),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("at", models.DateTimeField()),
+                ("ramp", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="steps", to="governance.capitalramp")),
             ],
             options={
-                'ordering': ['at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('ramp', 'trading_day'), name='capitalrampstep_one_per_day')],
+                "ordering": ["at", "id"],
+                "constraints": [models.UniqueConstraint(fields=("ramp", "trading_day"), name="capitalrampstep_one_per_day")],
             },
         ),
         migrations.AddConstraint(
-            model_name='promotionrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'approved', 'rejected', 'expired', 'applied'])), name='promotion_status_valid'),
+            model_name="promotionrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "approved", "rejected", "expired", "applied"])), name="promotion_status_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='promotionrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('approvals_required__gte', 1)), name='promotion_needs_an_approval'),
+            model_name="promotionrequest",
+            constraint=models.CheckConstraint(condition=models.Q(("approvals_required__gte", 1)), name="promotion_needs_an_approval"),
         ),
         migrations.AddConstraint(
-            model_name='promotionrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('from_lane', models.F('to_lane')), _negated=True), name='promotion_changes_lane'),
+            model_name="promotionrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_lane", models.F("to_lane")), _negated=True), name="promotion_changes_lane"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='promotionrequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'applied'), _negated=True), ('applied_at__isnull', False), _connector='OR'), name='promotion_applied_has_time'),
+            model_name="promotionrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("status", "applied"), _negated=True), ("applied_at__isnull", False), _connector="OR"),
+                name="promotion_applied_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='promotionrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('strategy',), name='promotion_one_pending_per_strategy'),
+            model_name="promotionrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")), fields=("strategy",), name="promotion_one_pending_per_strategy"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='capitalramp',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('strategy',), name='capitalramp_one_active_per_strategy'),
+            model_name="capitalramp",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")), fields=("strategy",), name="capitalramp_one_active_per_strategy"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approval',
-            constraint=models.UniqueConstraint(fields=('request', 'approver'), name='approval_one_per_approver'),
+            model_name="approval",
+            constraint=models.UniqueConstraint(fields=("request", "approver"), name="approval_one_per_approver"),
         ),
         migrations.AddConstraint(
-            model_name='approval',
-            constraint=models.CheckConstraint(condition=models.Q(('decision__in', ['approve', 'reject'])), name='approval_decision_valid'),
+            model_name="approval",
+            constraint=models.CheckConstraint(condition=models.Q(("decision__in", ["approve", "reject"])), name="approval_decision_valid"),
         ),
         migrations.AddConstraint(
-            model_name='approval',
-            constraint=models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='approval_reason_required'),
+            model_name="approval",
+            constraint=models.CheckConstraint(condition=models.Q(("reason", ""), _negated=True), name="approval_reason_required"),
         ),
     ]

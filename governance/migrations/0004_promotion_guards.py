@@ -8,6 +8,7 @@
   a new request starts pending, and the applying transaction id is stamped by Postgres;
 - approvals and capital-ramp ledger rows are append-only.
 """
+
 from django.db import migrations
 
 _REQUEST_GUARD = """

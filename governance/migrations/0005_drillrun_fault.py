@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('governance', '0004_promotion_guards'),
+        ("governance", "0004_promotion_guards"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='drillrun',
-            name='fault',
-            field=models.JSONField(blank=True, default=dict, help_text='What the drill did to the stack: the fault injected and how it was repaired.'),
+            model_name="drillrun",
+            name="fault",
+            field=models.JSONField(
+                blank=True, default=dict, help_text="What the drill did to the stack: the fault injected and how it was repaired."
+            ),
         ),
     ]

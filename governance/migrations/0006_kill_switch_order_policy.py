@@ -2,6 +2,7 @@
 the statement that holds the account's order lock, so the switch it obeys is the committed row, read
 after the lock, at no extra round trip. The same mapping as `governance.killswitch.selectors.kill_switch_order_policy`
 (tests hold the two to each other)."""
+
 from django.db import migrations
 
 _CREATE = r"""
@@ -19,7 +20,6 @@ _DROP = "DROP FUNCTION IF EXISTS governance_kill_switch_order_policy();"
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("governance", "0005_drillrun_fault"),
     ]

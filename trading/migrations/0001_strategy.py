@@ -4,30 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Strategy',
+            name="Strategy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('version', models.CharField(max_length=40)),
-                ('kind', models.CharField(help_text='Key in trading.strategies.kinds.STRATEGY_KINDS, e.g. macd_rsi.', max_length=60)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('lane', models.CharField(choices=[('research', 'Research'), ('paper', 'Paper'), ('shadow', 'Shadow'), ('live', 'Live')], db_index=True, default='research', max_length=16)),
-                ('capital_fraction', models.DecimalField(decimal_places=5, default=0, help_text='Target share of capital, 0..1.', max_digits=6)),
-                ('enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("version", models.CharField(max_length=40)),
+                ("kind", models.CharField(help_text="Key in trading.strategies.kinds.STRATEGY_KINDS, e.g. macd_rsi.", max_length=60)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                (
+                    "lane",
+                    models.CharField(
+                        choices=[("research", "Research"), ("paper", "Paper"), ("shadow", "Shadow"), ("live", "Live")],
+                        db_index=True,
+                        default="research",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "capital_fraction",
+                    models.DecimalField(decimal_places=5, default=0, help_text="Target share of capital, 0..1.", max_digits=6),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name', 'version'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'version'), name='strategy_name_version_unique'), models.CheckConstraint(condition=models.Q(('capital_fraction__gte', 0), ('capital_fraction__lte', 1)), name='strategy_capital_fraction_0_1'), models.CheckConstraint(condition=models.Q(('lane__in', ['research', 'paper', 'shadow', 'live'])), name='strategy_lane_valid')],
+                "ordering": ["name", "version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("name", "version"), name="strategy_name_version_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(("capital_fraction__gte", 0), ("capital_fraction__lte", 1)), name="strategy_capital_fraction_0_1"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("lane__in", ["research", "paper", "shadow", "live"])), name="strategy_lane_valid"
+                    ),
+                ],
             },
         ),
     ]

@@ -5,105 +5,188 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trading', '0001_strategy'),
+        ("trading", "0001_strategy"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('reason', models.CharField(max_length=100)),
-                ('severity', models.CharField(choices=[('info', 'Info'), ('warning', 'Warning'), ('critical', 'Critical')], max_length=10)),
-                ('opened_at', models.DateTimeField()),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_seen', models.DateTimeField()),
-                ('payload', models.JSONField(blank=True, default=dict)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=200)),
+                ("reason", models.CharField(max_length=100)),
+                ("severity", models.CharField(choices=[("info", "Info"), ("warning", "Warning"), ("critical", "Critical")], max_length=10)),
+                ("opened_at", models.DateTimeField()),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_seen", models.DateTimeField()),
+                ("payload", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['-opened_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('closed_at__isnull', True)), fields=('key',), name='alert_one_open_per_key'), models.CheckConstraint(condition=models.Q(('severity__in', ['info', 'warning', 'critical'])), name='alert_severity_valid'), models.CheckConstraint(condition=models.Q(('closed_at__isnull', True), ('closed_at__gte', models.F('opened_at')), _connector='OR'), name='alert_closed_after_open')],
+                "ordering": ["-opened_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("closed_at__isnull", True)), fields=("key",), name="alert_one_open_per_key"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("severity__in", ["info", "warning", "critical"])), name="alert_severity_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("closed_at__isnull", True), ("closed_at__gte", models.F("opened_at")), _connector="OR"),
+                        name="alert_closed_after_open",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AlertNotification',
+            name="AlertNotification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(choices=[('open', 'Open'), ('close', 'Close')], max_length=8)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='trading.alert')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event", models.CharField(choices=[("open", "Open"), ("close", "Close")], max_length=8)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")], default="pending", max_length=8
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("alert", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="notifications", to="trading.alert")),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='IngestCursor',
+            name="IngestCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=64)),
-                ('account', models.CharField(max_length=64)),
-                ('shard', models.PositiveSmallIntegerField(default=0)),
-                ('cursor_at', models.DateTimeField(blank=True, null=True)),
-                ('cursor_symbol', models.CharField(blank=True, default='', max_length=64)),
-                ('cursor_seq', models.BigIntegerField(default=0)),
-                ('last_reason', models.CharField(blank=True, choices=[('signals_present', 'Signals Present'), ('no_signals_in_window', 'No Signals In Window'), ('cursor_tail_stable', 'Cursor Tail Stable'), ('cursor_ahead_of_stream', 'Cursor Ahead Of Stream'), ('empty_batch_advanced', 'Empty Batch Advanced'), ('universe_source_unavailable', 'Universe Source Unavailable'), ('clickhouse_unavailable', 'Clickhouse Unavailable'), ('clickhouse_query_timeout', 'Clickhouse Query Timeout')], default='', max_length=40)),
-                ('streaks', models.JSONField(blank=True, default=dict)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=64)),
+                ("account", models.CharField(max_length=64)),
+                ("shard", models.PositiveSmallIntegerField(default=0)),
+                ("cursor_at", models.DateTimeField(blank=True, null=True)),
+                ("cursor_symbol", models.CharField(blank=True, default="", max_length=64)),
+                ("cursor_seq", models.BigIntegerField(default=0)),
+                (
+                    "last_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("signals_present", "Signals Present"),
+                            ("no_signals_in_window", "No Signals In Window"),
+                            ("cursor_tail_stable", "Cursor Tail Stable"),
+                            ("cursor_ahead_of_stream", "Cursor Ahead Of Stream"),
+                            ("empty_batch_advanced", "Empty Batch Advanced"),
+                            ("universe_source_unavailable", "Universe Source Unavailable"),
+                            ("clickhouse_unavailable", "Clickhouse Unavailable"),
+                            ("clickhouse_query_timeout", "Clickhouse Query Timeout"),
+                        ],
+                        default="",
+                        max_length=40,
+                    ),
+                ),
+                ("streaks", models.JSONField(blank=True, default=dict)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source', 'account', 'shard'), name='ingest_cursor_key_unique'), models.CheckConstraint(condition=models.Q(('cursor_seq__gte', 0)), name='ingest_cursor_seq_non_negative')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("source", "account", "shard"), name="ingest_cursor_key_unique"),
+                    models.CheckConstraint(condition=models.Q(("cursor_seq__gte", 0)), name="ingest_cursor_seq_non_negative"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IngestWindow',
+            name="IngestWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=64)),
-                ('account', models.CharField(max_length=64)),
-                ('shard', models.PositiveSmallIntegerField(default=0)),
-                ('started_at', models.DateTimeField(db_index=True)),
-                ('window_start', models.DateTimeField(blank=True, null=True)),
-                ('window_end', models.DateTimeField(blank=True, null=True)),
-                ('rows_fetched', models.PositiveIntegerField(default=0)),
-                ('rows_accepted', models.PositiveIntegerField(default=0)),
-                ('rows_rejected', models.PositiveIntegerField(default=0)),
-                ('rejected_by_reason', models.JSONField(blank=True, default=dict)),
-                ('decisions', models.PositiveIntegerField(default=0)),
-                ('reason', models.CharField(choices=[('signals_present', 'Signals Present'), ('no_signals_in_window', 'No Signals In Window'), ('cursor_tail_stable', 'Cursor Tail Stable'), ('cursor_ahead_of_stream', 'Cursor Ahead Of Stream'), ('empty_batch_advanced', 'Empty Batch Advanced'), ('universe_source_unavailable', 'Universe Source Unavailable'), ('clickhouse_unavailable', 'Clickhouse Unavailable'), ('clickhouse_query_timeout', 'Clickhouse Query Timeout')], max_length=40)),
-                ('lag_seconds', models.FloatField(blank=True, null=True)),
-                ('latency_ms', models.FloatField(default=0)),
-                ('cursor_before', models.JSONField(blank=True, default=dict)),
-                ('cursor_after', models.JSONField(blank=True, default=dict)),
-                ('universe_status', models.CharField(blank=True, default='', max_length=16)),
-                ('detail', models.TextField(blank=True, default='')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=64)),
+                ("account", models.CharField(max_length=64)),
+                ("shard", models.PositiveSmallIntegerField(default=0)),
+                ("started_at", models.DateTimeField(db_index=True)),
+                ("window_start", models.DateTimeField(blank=True, null=True)),
+                ("window_end", models.DateTimeField(blank=True, null=True)),
+                ("rows_fetched", models.PositiveIntegerField(default=0)),
+                ("rows_accepted", models.PositiveIntegerField(default=0)),
+                ("rows_rejected", models.PositiveIntegerField(default=0)),
+                ("rejected_by_reason", models.JSONField(blank=True, default=dict)),
+                ("decisions", models.PositiveIntegerField(default=0)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("signals_present", "Signals Present"),
+                            ("no_signals_in_window", "No Signals In Window"),
+                            ("cursor_tail_stable", "Cursor Tail Stable"),
+                            ("cursor_ahead_of_stream", "Cursor Ahead Of Stream"),
+                            ("empty_batch_advanced", "Empty Batch Advanced"),
+                            ("universe_source_unavailable", "Universe Source Unavailable"),
+                            ("clickhouse_unavailable", "Clickhouse Unavailable"),
+                            ("clickhouse_query_timeout", "Clickhouse Query Timeout"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("lag_seconds", models.FloatField(blank=True, null=True)),
+                ("latency_ms", models.FloatField(default=0)),
+                ("cursor_before", models.JSONField(blank=True, default=dict)),
+                ("cursor_after", models.JSONField(blank=True, default=dict)),
+                ("universe_status", models.CharField(blank=True, default="", max_length=16)),
+                ("detail", models.TextField(blank=True, default="")),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['source', 'account', 'shard', '-id'], name='ingest_window_key_recent')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('reason__in', ['signals_present', 'no_signals_in_window', 'cursor_tail_stable', 'cursor_ahead_of_stream', 'empty_batch_advanced', 'universe_source_unavailable', 'clickhouse_unavailable', 'clickhouse_query_timeout'])), name='ingest_window_reason_valid'), models.CheckConstraint(condition=models.Q(('rows_accepted__lte', models.F('rows_fetched'))), name='ingest_window_accepted_le_fetched')],
+                "ordering": ["-id"],
+                "indexes": [models.Index(fields=["source", "account", "shard", "-id"], name="ingest_window_key_recent")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "reason__in",
+                                [
+                                    "signals_present",
+                                    "no_signals_in_window",
+                                    "cursor_tail_stable",
+                                    "cursor_ahead_of_stream",
+                                    "empty_batch_advanced",
+                                    "universe_source_unavailable",
+                                    "clickhouse_unavailable",
+                                    "clickhouse_query_timeout",
+                                ],
+                            )
+                        ),
+                        name="ingest_window_reason_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("rows_accepted__lte", models.F("rows_fetched"))), name="ingest_window_accepted_le_fetched"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='UniverseSnapshot',
+            name="UniverseSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=16, unique=True)),
-                ('symbols', models.JSONField(blank=True, default=list)),
-                ('fetched_at', models.DateTimeField(blank=True, help_text='When the symbols were last read successfully.', null=True)),
-                ('checked_at', models.DateTimeField(blank=True, help_text='When the source was last asked.', null=True)),
-                ('status', models.CharField(choices=[('ok', 'Ok'), ('degraded', 'Degraded'), ('unavailable', 'Unavailable'), ('static', 'Static')], default='unavailable', max_length=16)),
-                ('reason', models.CharField(blank=True, default='', max_length=300)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=16, unique=True)),
+                ("symbols", models.JSONField(blank=True, default=list)),
+                ("fetched_at", models.DateTimeField(blank=True, help_text="When the symbols were last read successfully.", null=True)),
+                ("checked_at", models.DateTimeField(blank=True, help_text="When the source was last asked.", null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("ok", "Ok"), ("degraded", "Degraded"), ("unavailable", "Unavailable"), ("static", "Static")],
+                        default="unavailable",
+                        max_length=16,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, default="", max_length=300)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['ok', 'degraded', 'unavailable', 'static'])), name='universe_status_valid')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["ok", "degraded", "unavailable", "static"])), name="universe_status_valid"
+                    )
+                ],
             },
         ),
     ]

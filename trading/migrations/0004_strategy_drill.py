@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trading', '0003_executions'),
+        ("trading", "0003_executions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='strategy',
-            name='drill',
-            field=models.BooleanField(db_default=False, default=False, editable=False, help_text='Created by the rollback drill: its orders, fills and research runs never feed the emergency stop outside a drill.'),
+            model_name="strategy",
+            name="drill",
+            field=models.BooleanField(
+                db_default=False,
+                default=False,
+                editable=False,
+                help_text="Created by the rollback drill: its orders, fills and research runs never feed the emergency stop outside a drill.",
+            ),
         ),
     ]

@@ -11,6 +11,7 @@ An order planned for the simulator (which has no venue and no latency to wait fo
 by the simulator's rule passed in as arguments (`trading.orders.adapters.simulated.in_database_fill`): the
 claim, the execution row and the decision's fill commit together in the one statement, or not at all.
 """
+
 from django.db import migrations
 
 _CREATE = r"""
@@ -123,10 +124,10 @@ _DROP = "DROP FUNCTION IF EXISTS trading_order_gate(bigint, numeric, numeric, in
 
 
 class Migration(migrations.Migration):
-
+    # No dependency on governance: PL/pgSQL resolves the functions it calls when it runs, not when it is
+    # created, and since 0006 the gate asks trading's own `trading_order_admission()`.
     dependencies = [
         ("trading", "0004_strategy_drill"),
-        ("governance", "0006_kill_switch_order_policy"),
     ]
 
     operations = [migrations.RunSQL(sql=_CREATE, reverse_sql=_DROP)]

@@ -1,29 +1,35 @@
 """The pre-trade gate run right before an order leaves: kill switch first, then size, position,
 conflicts and rate; a decision that passes is claimed as `submitted` in the same step.
 
-The checks run in Postgres (`trading_order_gate`, migration 0005) under the account's order lock, in
+The checks run in Postgres (`trading_order_gate`, trading/orders/sql/order_gate.sql) under the account's order lock, in
 one statement that commits by itself: one round trip per order, and neither the book nor the kill
 switch they read is older than the lock. The limits come from settings; the kill switch is asked
-through governance's SQL selector (`governance_kill_switch_order_policy`), which fails closed.
+through trading's admission interface (`trading_order_admission`, order_admission.sql), which refuses
+every order until governance plugs the kill switch into it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+
 from django.conf import settings
 from django.db import connection
 from django.db.models import JSONField
+
 from torghut.core.db import prepared_cursor
 from trading.orders.adapters.simulated import in_database_fill
 from trading.orders.models import Decision, Execution
 
 
 class GateOutcome:
-    CLAIMED = "claimed"          # passed every check; now `submitted`, ready to route
-    FILLED = "filled"            # planned for the simulator: claimed and filled in the same statement
+    CLAIMED = "claimed"  # passed every check; now `submitted`, ready to route
+    FILLED = "filled"  # planned for the simulator: claimed and filled in the same statement
     NOT_PLANNED = "not_planned"  # already submitted, settled or refused (a redelivery): nothing to do
-    EXPIRED = "expired"          # older than TRADING_DECISION_TTL_SECONDS; stored as expired
-    REJECTED = "rejected"        # a check failed; stored as rejected with its reason
+    EXPIRED = "expired"  # older than TRADING_DECISION_TTL_SECONDS; stored as expired
+    REJECTED = "rejected"  # a check failed; stored as rejected with its reason
+
+
 # Every column but the JSON ones (the rationale), which the order path never reads.
 _GATE_FIELDS = [f for f in Decision._meta.concrete_fields if not isinstance(f, JSONField)]
 _EXECUTION_FIELDS = Execution._meta.concrete_fields
@@ -34,6 +40,8 @@ _GATE_SQL = (
     decision=", ".join(f"(g.decision).{connection.ops.quote_name(f.column)}" for f in _GATE_FIELDS),
     execution=", ".join(f"(g.execution).{connection.ops.quote_name(f.column)}" for f in _EXECUTION_FIELDS),
 )
+
+
 @dataclass(frozen=True)
 class Gated:
     outcome: str
@@ -43,6 +51,8 @@ class Gated:
     strategy_adapter: str
     # The simulated fill, when the gate made one (outcome `filled`).
     execution: Execution | None = None
+
+
 def decision_gate(*, decision_id: int) -> Gated:
     """Run the pre-trade checks on a planned decision and claim it as `submitted` when they pass.
 
@@ -54,9 +64,13 @@ def decision_gate(*, decision_id: int) -> Gated:
     fill_adapter, fill_slippage_bps, fill_prefix = in_database_fill() or (None, None, None)
     params = [
         decision_id,
-        Decimal(str(settings.TRADING_MAX_ORDER_NOTIONAL)), Decimal(str(settings.TRADING_MAX_POSITION_NOTIONAL)),
-        int(settings.TRADING_MAX_ORDERS_PER_SECOND), float(settings.TRADING_DECISION_TTL_SECONDS),
-        fill_adapter, fill_slippage_bps, fill_prefix,
+        Decimal(str(settings.TRADING_MAX_ORDER_NOTIONAL)),
+        Decimal(str(settings.TRADING_MAX_POSITION_NOTIONAL)),
+        int(settings.TRADING_MAX_ORDERS_PER_SECOND),
+        float(settings.TRADING_DECISION_TTL_SECONDS),
+        fill_adapter,
+        fill_slippage_bps,
+        fill_prefix,
     ]
     with prepared_cursor() as cursor:
         cursor.execute(_GATE_SQL, params)

@@ -3,11 +3,11 @@ import pytest
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from governance.emergency.selectors import kill_switch_state
+from governance.errors import GovernanceError, GovernancePermissionDenied
 from governance.killswitch import mirror as killswitch
 from governance.killswitch.models import KillSwitch, KillSwitchTransition
-from governance.emergency.selectors import kill_switch_state
-from governance.killswitch.selectors import kill_switch_order_check
-from governance.errors import GovernanceError, GovernancePermissionDenied
+from governance.killswitch.selectors import kill_switch_order_policy
 from governance.killswitch.services import kill_switch_engage, kill_switch_mirror_sync, kill_switch_resume
 from torghut.core.models import AuditEvent
 
@@ -17,22 +17,21 @@ CLOSED_REDIS = "redis://127.0.0.1:1/0"
 
 
 def test_a_fresh_install_admits_every_order(redis_client):
-    verdict = kill_switch_order_check(reduces_exposure=False)
-    assert (verdict.allowed, verdict.state, verdict.reason) == (True, "active", "")
+    policy = kill_switch_order_policy()
+    assert (policy.allows, policy.state, policy.reason) == ("all", "active", "")
 
 
 def test_halted_refuses_every_order_including_exposure_reducing_ones(operator):
     kill_switch_engage(actor=operator, state="halted", reason="broker incident")
-    for reduces in (False, True):
-        verdict = kill_switch_order_check(reduces_exposure=reduces)
-        assert (verdict.allowed, verdict.state, verdict.reason) == (False, "halted", "kill_switch_halted")
+    policy = kill_switch_order_policy()
+    assert (policy.allows, policy.state, policy.reason) == ("none", "halted", "kill_switch_halted")
 
 
 def test_reducing_admits_only_exposure_reducing_orders(operator):
     kill_switch_engage(actor=operator, state="reducing", reason="wind down")
-    assert kill_switch_order_check(reduces_exposure=True).allowed is True
-    refused = kill_switch_order_check(reduces_exposure=False)
-    assert (refused.allowed, refused.state, refused.reason) == (False, "reducing", "kill_switch_reducing")
+    # The gate admits a reducing order under `reducing` (tests/trading/orders/test_risk_checks.py drives it).
+    policy = kill_switch_order_policy()
+    assert (policy.allows, policy.state, policy.reason) == ("reducing", "reducing", "kill_switch_reducing")
 
 
 def test_engage_mirrors_the_state_to_redis(operator, redis_client):
@@ -42,27 +41,27 @@ def test_engage_mirrors_the_state_to_redis(operator, redis_client):
 
 def test_the_kill_switch_check_trusts_the_redis_mirror_first(redis_client):
     redis_client.set(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY, "halted")
-    assert kill_switch_order_check(reduces_exposure=False).state == "halted"
+    assert kill_switch_order_policy().state == "halted"
 
 
 def test_a_missing_mirror_falls_back_to_postgres(operator, redis_client):
     kill_switch_engage(actor=operator, state="reducing", reason="wind down")
     redis_client.delete(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY)
-    verdict = kill_switch_order_check(reduces_exposure=False)
-    assert (verdict.allowed, verdict.state) == (False, "reducing")
+    policy = kill_switch_order_policy()
+    assert (policy.allows, policy.state) == ("reducing", "reducing")
 
 
 def test_an_unreachable_redis_falls_back_to_postgres(operator, settings):
     kill_switch_engage(actor=operator, state="halted", reason="incident")
     settings.REDIS_URL = CLOSED_REDIS
-    verdict = kill_switch_order_check(reduces_exposure=True)
-    assert (verdict.allowed, verdict.reason) == (False, "kill_switch_halted")
+    policy = kill_switch_order_policy()
+    assert (policy.allows, policy.reason) == ("none", "kill_switch_halted")
 
 
 def test_garbage_in_the_mirror_is_ignored_in_favour_of_postgres(operator, redis_client):
     kill_switch_engage(actor=operator, state="halted", reason="incident")
     redis_client.set(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY, "open-sesame")
-    assert kill_switch_order_check(reduces_exposure=False).reason == "kill_switch_halted"
+    assert kill_switch_order_policy().reason == "kill_switch_halted"
 
 
 def test_the_check_fails_closed_when_neither_redis_nor_postgres_can_be_read(settings):
@@ -71,10 +70,10 @@ def test_the_check_fails_closed_when_neither_redis_nor_postgres_can_be_read(sett
     # Another session holds an exclusive lock on the switch table: reads time out like a hung database.
     with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]) as other:
         other.execute("LOCK TABLE governance_killswitch IN ACCESS EXCLUSIVE MODE")
-        verdict = kill_switch_order_check(reduces_exposure=True)
+        policy = kill_switch_order_policy()
         state = kill_switch_state()
         other.rollback()
-    assert (verdict.allowed, verdict.state, verdict.reason) == (False, "halted", "kill_switch_unreadable")
+    assert (policy.allows, policy.state, policy.reason) == ("none", "halted", "kill_switch_unreadable")
     assert state["state"] == "halted" and state["readable"] is False
 
 
@@ -87,7 +86,8 @@ def test_every_transition_is_recorded_with_reason_actor_and_time_and_audited(ope
         ("halted", "active", "operator-two", "incident 42 resolved"),
     ]
     assert list(AuditEvent.objects.filter(object_type="KillSwitch").order_by("at", "id").values_list("action", flat=True)) == [
-        "kill_switch.halted", "kill_switch.active",
+        "kill_switch.halted",
+        "kill_switch.active",
     ]
     switch = KillSwitch.objects.get()
     assert (switch.state, switch.actor, switch.engaged_by) == ("active", "operator-two", "")
@@ -109,7 +109,7 @@ def test_engage_and_resume_need_the_kill_switch_permission(user, operator):
     kill_switch_engage(actor=operator, state="halted", reason="incident")
     with pytest.raises(GovernancePermissionDenied):
         kill_switch_resume(actor=user, reason="looks fine")
-    assert kill_switch_order_check(reduces_exposure=True).state == "halted"
+    assert kill_switch_order_policy().state == "halted"
 
 
 def test_resume_needs_a_reason_and_a_switch_that_is_not_active(operator):
@@ -119,7 +119,7 @@ def test_resume_needs_a_reason_and_a_switch_that_is_not_active(operator):
     with pytest.raises(GovernanceError, match="reason"):
         kill_switch_resume(actor=operator, reason="   ")
     assert kill_switch_resume(actor=operator, reason="fixed").state == "active"
-    assert kill_switch_order_check(reduces_exposure=False).allowed is True
+    assert kill_switch_order_policy().allows == "all"
 
 
 def test_four_eyes_resume_refuses_the_user_who_engaged(operator, second_operator, settings):
@@ -142,7 +142,7 @@ def test_a_postgres_read_leaves_the_callers_transaction_timeouts_alone(operator,
     redis_client.delete(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL statement_timeout = '42s'")
-        assert kill_switch_order_check(reduces_exposure=False).reason == "kill_switch_halted"
+        assert kill_switch_order_policy().reason == "kill_switch_halted"
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "42s"
 

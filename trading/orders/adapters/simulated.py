@@ -1,20 +1,35 @@
 """Simulated fills: the signal price moved against the order by the configured slippage, no network."""
+
 from __future__ import annotations
 
 import time
 from decimal import ROUND_HALF_UP, Decimal
+
 from django.conf import settings
 from django.utils import timezone
+
 from trading.orders.adapters.base import OrderRequest, OrderState
 
-
 BROKER_ORDER_PREFIX = "sim-"
-def simulated_fill_price(*, side: str, reference_price: Decimal, slippage_bps: float) -> Decimal:
-    """Signal price moved against the order: buys pay more, sells get less. Ties round away from zero,
-    as Postgres' round() does in the order gate's in-database fill."""
+# The simulated fill rule, the one definition: the reference price (at PRICE_PLACES, as a decision
+# stores it) times `simulated_fill_factor`, rounded to PRICE_PLACES with ties away from zero
+# (ROUND_HALF_UP on a Decimal; Postgres' round() in the order gate; research.simulation.FillModel).
+PRICE_PLACES = 6
+PRICE_QUANTUM = Decimal(1).scaleb(-PRICE_PLACES)
+
+
+def simulated_fill_factor(*, side: str, slippage_bps: float) -> Decimal:
+    """The slippage moves the price against the order: buys pay more, sells get less."""
     move = Decimal(str(slippage_bps)) / Decimal(10_000)
-    factor = Decimal(1) + move if side == "buy" else Decimal(1) - move
-    return (reference_price * factor).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    return Decimal(1) + move if side == "buy" else Decimal(1) - move
+
+
+def simulated_fill_price(*, side: str, reference_price: Decimal, slippage_bps: float) -> Decimal:
+    """The price a simulated order of `side` fills at, by the rule above."""
+    factor = simulated_fill_factor(side=side, slippage_bps=slippage_bps)
+    return (reference_price * factor).quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+
+
 def in_database_fill() -> tuple[str, Decimal, str] | None:
     """(adapter, slippage bps, broker order id prefix) for the order gate to fill simulated orders in
     its own statement (migration 0005), by the same rule as `SimulatedAdapter.submit`. None when a
@@ -22,6 +37,8 @@ def in_database_fill() -> tuple[str, Decimal, str] | None:
     if settings.TRADING_SIMULATED_LATENCY_MS:
         return None
     return SimulatedAdapter.name, Decimal(str(settings.TRADING_SIMULATED_SLIPPAGE_BPS)), BROKER_ORDER_PREFIX
+
+
 class SimulatedAdapter:
     name = "simulated"
     # Fills are computed here and live only in the database transaction that records them.
