@@ -1,21 +1,26 @@
 """Emergency-stop inputs and how each trigger measures them against its policy.
 
-Inputs come from other apps' selectors, imported inside the collecting function so a missing app
-or a raising selector is recorded as unreadable instead of breaking (or silently passing) the check.
+Inputs come from the lower layers' selectors; each is read on its own, so a raising selector is recorded
+as unreadable (which the policy may count as a breach) instead of breaking, or silently passing, the check.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
-from governance.emergency.models import EmergencyStopPolicy, Trigger
 
+from governance.emergency.models import EmergencyStopPolicy, Trigger
+from research.selectors import research_failure_streak
+from trading.orders.selectors import execution_fallback_ratio
+from trading.pnl.selectors import drawdown_ratio, pnl_session
+from trading.signals.selectors import signal_continuity_snapshot
 
 CONTINUITY = "signal_continuity"
 RESEARCH = "research_failure_streak"
 FALLBACK = "execution_fallback_ratio"
-PNL = "pnl_today"
+PNL = "pnl_today"  # the session PnL input; the name predates it and policies, evidence and tests key on it
 # Which input source each trigger reads.
 TRIGGER_SOURCE: dict[str, str] = {
     Trigger.SIGNAL_LAG: CONTINUITY,
@@ -47,6 +52,8 @@ DEFAULT_POLICIES: dict[str, dict[str, Any]] = {
 # Triggers whose limit is "over" (strictly greater); the counted ones breach at the limit.
 STRICT = frozenset({Trigger.SIGNAL_LAG.value, Trigger.FALLBACK_RATIO.value, Trigger.PNL_DRAWDOWN.value})
 OK, WARNING, BREACH, UNREADABLE, NOT_APPLICABLE = "ok", "warning", "breach", "unreadable", "not_applicable"
+
+
 @dataclass
 class EmergencyInputs:
     """What one evaluation sees. `unreadable` maps a source name to why it could not be read."""
@@ -65,6 +72,8 @@ class EmergencyInputs:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
 @dataclass(frozen=True)
 class Measurement:
     trigger: str
@@ -72,8 +81,12 @@ class Measurement:
     value: float | None
     threshold: float
     detail: str = ""
+
+
 def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
+
+
 def emergency_inputs_collect(*, fallback_window_seconds: int | None = None, drill_since: datetime | None = None) -> EmergencyInputs:
     """Read every input from its owning app; whatever is missing or raises is named in `unreadable`.
 
@@ -83,8 +96,6 @@ def emergency_inputs_collect(*, fallback_window_seconds: int | None = None, dril
     """
     inputs = EmergencyInputs()
     try:
-        from trading.signals.selectors import signal_continuity_snapshot
-
         snapshot = signal_continuity_snapshot()
         universe = snapshot.get("universe") or {}
         inputs.signal_lag_seconds = None if snapshot.get("lag_seconds") is None else float(snapshot["lag_seconds"])
@@ -95,14 +106,10 @@ def emergency_inputs_collect(*, fallback_window_seconds: int | None = None, dril
     except Exception as exc:  # a missing or failing source is recorded, never treated as healthy
         inputs.unreadable[CONTINUITY] = _error(exc)
     try:
-        from research.selectors import research_failure_streak
-
         inputs.research_failure_streak = int(research_failure_streak(drill_since=drill_since))
     except Exception as exc:
         inputs.unreadable[RESEARCH] = _error(exc)
     try:
-        from trading.orders.selectors import execution_fallback_ratio
-
         if fallback_window_seconds is None:
             policy = EmergencyStopPolicy.objects.filter(trigger=Trigger.FALLBACK_RATIO).first()
             params = policy.params if policy else DEFAULT_POLICIES[Trigger.FALLBACK_RATIO]["params"]
@@ -112,20 +119,22 @@ def emergency_inputs_collect(*, fallback_window_seconds: int | None = None, dril
     except Exception as exc:
         inputs.unreadable[FALLBACK] = _error(exc)
     try:
-        from trading.pnl.selectors import pnl_today
-
-        pnl = pnl_today(drill_since=drill_since)
-        inputs.pnl_total = float(pnl["total"])
-        inputs.allocated_capital = float(pnl["allocated_capital"])
-        inputs.sources[PNL] = pnl
+        pnl = pnl_session(drill_since=drill_since)
+        inputs.pnl_total = float(pnl.total)
+        inputs.allocated_capital = float(pnl.allocated_capital)
+        inputs.sources[PNL] = pnl.as_dict()
     except Exception as exc:
         inputs.unreadable[PNL] = _error(exc)
     return inputs
+
+
 def _number(name: str, value: float | None, *, finite: bool = False) -> float | None:
     # NaN and -inf pass every "over the limit" comparison as "ok": such an input is unreadable, not healthy.
     if value is not None and (math.isnan(value) or value == -math.inf or (finite and math.isinf(value))):
         raise ValueError(f"{name} is not a {'finite ' if finite else ''}number: {value}")
     return value
+
+
 def _value(policy: EmergencyStopPolicy, inputs: EmergencyInputs) -> tuple[float | None, bool, str]:
     """(value, applicable, detail). Raises ValueError when the source answered without the value."""
     trigger = policy.trigger
@@ -163,12 +172,13 @@ def _value(policy: EmergencyStopPolicy, inputs: EmergencyInputs) -> tuple[float 
     if trigger == Trigger.PNL_DRAWDOWN:
         if inputs.pnl_total is None or inputs.allocated_capital is None:
             raise ValueError("pnl unknown")
-        loss = max(0.0, -inputs.pnl_total)
+        ratio = drawdown_ratio(total=inputs.pnl_total, allocated_capital=inputs.allocated_capital)
         if inputs.allocated_capital <= 0:
-            # A loss with no allocated capital is unbounded drawdown, not zero.
-            return (math.inf if loss > 0 else 0.0), True, "no allocated capital"
-        return loss / inputs.allocated_capital, True, f"loss {loss:.2f} of {inputs.allocated_capital:.2f}"
+            return ratio, True, "no allocated capital"
+        return ratio, True, f"loss {max(0.0, -inputs.pnl_total):.2f} of {inputs.allocated_capital:.2f}"
     raise ValueError(f"unknown trigger {trigger}")
+
+
 def measure(policy: EmergencyStopPolicy, inputs: EmergencyInputs) -> Measurement:
     """Classify one trigger for one evaluation: ok, warning, breach, unreadable or not_applicable."""
     source = TRIGGER_SOURCE[policy.trigger]

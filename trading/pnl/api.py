@@ -1,4 +1,5 @@
 """`/trading/pnl`: the session PnL the emergency stop and the capital ramp act on."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
@@ -6,6 +7,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from trading.pnl.selectors import pnl_session
 
 
 class StrategyPnlSerializer(serializers.Serializer):
@@ -15,21 +18,26 @@ class StrategyPnlSerializer(serializers.Serializer):
     marked_value = serializers.FloatField()
     executions = serializers.IntegerField()
     gate_coverage = serializers.FloatField()
-class RollingPnlSerializer(serializers.Serializer):
-    window_start = serializers.DateTimeField()
+
+
+class SessionPnlSerializer(serializers.Serializer):
+    session_start = serializers.DateTimeField(help_text="Open of the current NYSE session (of the last one while the market is closed).")
+    window_start = serializers.DateTimeField(help_text="Same as `session_start`.")
     window_end = serializers.DateTimeField()
     mark_source = serializers.ChoiceField(choices=["signals", "signals_and_last_fill", "last_fill"])
     total = serializers.FloatField()
     allocated_capital = serializers.FloatField()
-    drawdown_ratio = serializers.FloatField()
+    drawdown_ratio = serializers.FloatField(
+        allow_null=True, help_text="Session loss over allocated capital; null when there is a loss and no allocated capital (unbounded)."
+    )
     executions = serializers.IntegerField()
     gate_coverage = serializers.FloatField(help_text="Share of executions whose strategy version has a passing gate report.")
     by_strategy = StrategyPnlSerializer(many=True)
-class RollingPnlApi(APIView):
-    OutputSerializer = RollingPnlSerializer
 
-    @extend_schema(responses=OutputSerializer, summary="Rolling 24 h PnL per strategy and in total, with gate coverage")
+
+class SessionPnlApi(APIView):  # name kept for trading/urls.py; it serves the session PnL
+    OutputSerializer = SessionPnlSerializer
+
+    @extend_schema(responses=OutputSerializer, summary="Session PnL per strategy and in total, with drawdown and gate coverage")
     def get(self, request: Request) -> Response:
-        from trading.pnl.selectors import pnl_rolling_daily
-
-        return Response(self.OutputSerializer(pnl_rolling_daily().as_dict()).data)
+        return Response(self.OutputSerializer(pnl_session().as_dict()).data)

@@ -1,30 +1,67 @@
-"""Rolling daily PnL (realized plus mark-to-market at the latest signal price) with gate coverage.
+"""Session PnL: torghut's one definition of PnL and drawdown.
 
-The window is the last 24 hours. Fills are replayed in order per (strategy version, symbol): cash flow
-plus the open position marked at the newest signal price (`vwap_w5m` from ClickHouse), falling back to
-the last fill price when ClickHouse cannot answer (the answer says which). Gate coverage is the share
-of executions in the window whose strategy version has at least one research run with passing gates.
+Everything that reads a PnL or a drawdown reads `pnl_session`: the emergency stop's drawdown trigger, the
+capital ramp's day verdict, the rollback drill's loss booking, `/trading/pnl`, the ops page and the
+`torghut_pnl_*` gauges. The drawdown that halts trading is the drawdown the operator sees.
+
+- Session: from the open of the NYSE regular session in progress (`torghut.core.calendar.session_open_at`);
+  while the market is closed, from the open of the last session, so after-hours and pre-market fills count
+  with the session before them and the figure starts again from zero at the next open.
+- PnL, in account currency: realized plus unrealized. Per (strategy version, symbol), the cash flow of the
+  session's fills plus the net position they leave open, marked at the latest trade price. Fills without a
+  decision are `unattributed`. One SQL aggregate over the session's fills computes signed quantity, cash
+  flow, fill count and newest fill per group; nothing loops over fills in Python.
+- Latest trade price: the newest signal price (`vwap_w5m`) in ClickHouse since the session open; the
+  symbol's last fill price in the session when ClickHouse cannot answer or has no price for the symbol.
+  `mark_source` says which: `signals`, `signals_and_last_fill` or `last_fill`.
+- Drawdown ratio: the session's loss (0 when in profit) over the capital allocated to enabled paper and
+  live strategies. A loss with no allocated capital is unbounded (`inf`), never 0.
+- Drill strategies' fills are hidden, except from a drill's own evaluation and only from its start
+  (`drill_since`, `trading.strategies.models.drill_rows_hidden`).
+- Gate coverage: the share of the session's executions whose strategy version has passing gates
+  (`trading.ports.gated_versions`); 1.0 when there were no executions.
 """
+
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from django.conf import settings
-from django.utils import timezone
-from torghut.core import clickhouse
-from trading.orders.models import Execution
-from trading.strategies.models import Strategy
-from trading.strategies.models import Lane
-from trading.strategies.models import drill_rows_hidden
-from trading import ports
-from trading.signals.source import latest_prices
 
+from django.conf import settings
+from django.contrib.postgres.aggregates.mixins import OrderableAggMixin
+from django.db.models import Aggregate, Case, Count, DecimalField, F, Max, Sum, When
+from django.utils import timezone
+
+from torghut.core import clickhouse
+from torghut.core.calendar import session_open_at
+from trading import ports
+from trading.orders.models import Execution, Side
+from trading.signals.source import latest_prices
+from trading.strategies.models import Lane, Strategy, drill_rows_hidden
 
 logger = logging.getLogger(__name__)
-WINDOW = timedelta(hours=24)
+_AMOUNT = DecimalField(max_digits=40, decimal_places=12)
+_NEWEST_FIRST = ("-filled_at", "-id")
+
+
+class _Newest(OrderableAggMixin, Aggregate):
+    """The value of the group's newest row (Postgres has no LAST aggregate)."""
+
+    function = "ARRAY_AGG"
+    template = "(%(function)s(%(expressions)s %(order_by)s))[1]"
+
+
+def drawdown_ratio(*, total: float, allocated_capital: float) -> float:
+    """The loss in `total` (0 when in profit) as a share of `allocated_capital`; a loss with no capital is `inf`."""
+    loss = max(0.0, -total)
+    if allocated_capital <= 0:
+        return math.inf if loss > 0 else 0.0
+    return loss / allocated_capital
+
+
 @dataclass
 class StrategyPnl:
     strategy: str
@@ -36,10 +73,12 @@ class StrategyPnl:
     @property
     def pnl(self) -> float:
         return self.realized_cash + self.marked_value
+
+
 @dataclass
-class RollingPnl:
-    window_start: datetime
-    window_end: datetime
+class SessionPnl:
+    session_start: datetime
+    as_of: datetime
     mark_source: str
     allocated_capital: float
     by_strategy: dict[str, StrategyPnl] = field(default_factory=dict)
@@ -60,89 +99,93 @@ class RollingPnl:
 
     @property
     def drawdown_ratio(self) -> float:
-        return max(0.0, -self.total) / self.allocated_capital if self.allocated_capital > 0 else 0.0
+        return drawdown_ratio(total=self.total, allocated_capital=self.allocated_capital)
 
     def as_dict(self) -> dict:
+        ratio = self.drawdown_ratio
         return {
-            "window_start": self.window_start,
-            "window_end": self.window_end,
+            "session_start": self.session_start,
+            "window_start": self.session_start,
+            "window_end": self.as_of,
             "mark_source": self.mark_source,
             "total": round(self.total, 6),
             "allocated_capital": self.allocated_capital,
-            "drawdown_ratio": self.drawdown_ratio,
+            # JSON has no infinity: null is "unbounded" (a loss with no allocated capital).
+            "drawdown_ratio": None if math.isinf(ratio) else ratio,
             "executions": self.executions,
             "gate_coverage": self.gate_coverage,
             "by_strategy": [
-                {"strategy": s.strategy, "pnl": round(s.pnl, 6), "realized_cash": round(s.realized_cash, 6),
-                 "marked_value": round(s.marked_value, 6), "executions": s.executions,
-                 "gate_coverage": 1.0 if s.executions == 0 else s.gated_executions / s.executions}
+                {
+                    "strategy": s.strategy,
+                    "pnl": round(s.pnl, 6),
+                    "realized_cash": round(s.realized_cash, 6),
+                    "marked_value": round(s.marked_value, 6),
+                    "executions": s.executions,
+                    "gate_coverage": 1.0 if s.executions == 0 else s.gated_executions / s.executions,
+                }
                 for s in sorted(self.by_strategy.values(), key=lambda s: s.strategy)
             ],
         }
+
+
 def _allocated_capital() -> float:
     fractions = Strategy.objects.filter(enabled=True, lane__in=[Lane.PAPER, Lane.LIVE]).values_list("capital_fraction", flat=True)
     return float(sum(fractions, Decimal(0))) * settings.TRADING_ACCOUNT_CAPITAL
-def pnl_rolling_daily(*, now: datetime | None = None) -> RollingPnl:
-    """PnL of the last 24 hours per strategy version and in total, with gate coverage."""
 
 
-    end = now or timezone.now()
-    start = end - WINDOW
-    gated = ports.gated_versions()
-    fills = (
+def _session_positions(*, start: datetime, end: datetime, drill_since: datetime | None) -> list[dict]:
+    """One row per (strategy version, symbol) traded in the session, aggregated by Postgres."""
+    signed = Case(When(side=Side.SELL, then=-F("filled_quantity")), default=F("filled_quantity"), output_field=_AMOUNT)
+    return list(
         Execution.objects.filter(filled_at__gte=start, filled_at__lte=end, filled_quantity__gt=0, avg_fill_price__isnull=False)
-        .exclude(decision__strategy__drill=True)  # the rollback drill's injected losses are not trading results
-        .select_related("decision__strategy").order_by("filled_at", "id")
+        .exclude(drill_rows_hidden(drill_since=drill_since, flag="decision__strategy__drill", at="filled_at"))
+        .values("decision__strategy_id", "decision__strategy__name", "decision__strategy_version", "symbol")
+        .annotate(
+            quantity=Sum(signed),
+            cash=Sum(-signed * F("avg_fill_price"), output_field=_AMOUNT),
+            executions=Count("id"),
+            last_at=Max("filled_at"),
+            last_id=_Newest("id", order_by=_NEWEST_FIRST),
+            last_price=_Newest("avg_fill_price", order_by=_NEWEST_FIRST),
+        )
+        .order_by()
     )
-    result = RollingPnl(window_start=start, window_end=end, mark_source="signals", allocated_capital=_allocated_capital())
-    positions: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    last_fill: dict[str, float] = {}
-    for fill in fills:
-        decision = fill.decision
-        key = f"{decision.strategy.name}@{decision.strategy_version}" if decision else "unattributed"
-        entry = result.by_strategy.setdefault(key, StrategyPnl(strategy=key))
-        signed = fill.filled_quantity if fill.side == "buy" else -fill.filled_quantity
-        entry.realized_cash -= float(signed * fill.avg_fill_price)
-        entry.executions += 1
-        if decision and (decision.strategy_id, decision.strategy_version) in gated:
-            entry.gated_executions += 1
-        positions[(key, fill.symbol)] += signed
-        last_fill[fill.symbol] = float(fill.avg_fill_price)
 
-    open_symbols = sorted({symbol for (_, symbol), qty in positions.items() if qty})
+
+def pnl_session(*, now: datetime | None = None, drill_since: datetime | None = None) -> SessionPnl:
+    """Session PnL (see the module docstring) per strategy version and in total, as of `now`.
+
+    `drill_since` is for a rollback drill's own evaluations: they see drill strategies' fills from then on.
+    """
+    end = now or timezone.now()
+    start = session_open_at(at=end)
+    rows = _session_positions(start=start, end=end, drill_since=drill_since)
+    last_fill: dict[str, tuple[datetime, int, Decimal]] = {}
+    for row in rows:
+        newest = (row["last_at"], row["last_id"], row["last_price"])
+        if row["symbol"] not in last_fill or newest[:2] > last_fill[row["symbol"]][:2]:
+            last_fill[row["symbol"]] = newest
+    open_symbols = sorted({row["symbol"] for row in rows if row["quantity"]})
+    result = SessionPnl(session_start=start, as_of=end, mark_source="signals", allocated_capital=_allocated_capital())
     try:
         marks = latest_prices(symbols=open_symbols, since=start)
     except clickhouse.ClickHouseError as exc:
         logger.warning("marking positions at last fill prices: %s", exc)
         marks = {}
         result.mark_source = "last_fill" if open_symbols else "signals"
-    if open_symbols and any(symbol not in marks for symbol in open_symbols) and result.mark_source == "signals":
+    if result.mark_source == "signals" and any(symbol not in marks for symbol in open_symbols):
         result.mark_source = "signals_and_last_fill"
-    for (key, symbol), qty in positions.items():
-        if qty:
-            result.by_strategy[key].marked_value += float(qty) * marks.get(symbol, last_fill[symbol])
+
+    gated = ports.gated_versions()
+    for row in rows:
+        strategy_id, version = row["decision__strategy_id"], row["decision__strategy_version"]
+        key = f"{row['decision__strategy__name']}@{version}" if strategy_id is not None else "unattributed"
+        entry = result.by_strategy.setdefault(key, StrategyPnl(strategy=key))
+        entry.realized_cash += float(row["cash"])
+        entry.executions += row["executions"]
+        if (strategy_id, version) in gated:
+            entry.gated_executions += row["executions"]
+        if row["quantity"]:
+            symbol = row["symbol"]
+            entry.marked_value += float(row["quantity"]) * marks.get(symbol, float(last_fill[symbol][2]))
     return result
-def pnl_today(*, drill_since: datetime | None = None) -> dict:
-    """Today's (UTC) PnL from fills: cash flow of today's fills plus today's net position marked at the
-    last fill price per symbol, in total and by strategy; and the capital allocated to trading lanes.
-    Drill strategies' fills count only for a drill's own evaluation, from its start (`drill_since`)."""
-    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    fills = Execution.objects.filter(filled_at__gte=start, filled_quantity__gt=0, avg_fill_price__isnull=False).exclude(
-        drill_rows_hidden(drill_since=drill_since, flag="decision__strategy__drill", at="filled_at"))
-    fills = fills.select_related("decision__strategy").order_by("filled_at", "id")
-    last_price: dict[str, Decimal] = {}
-    cash: dict[str, Decimal] = defaultdict(Decimal)
-    position: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for fill in fills:
-        key = f"{fill.decision.strategy.name}@{fill.decision.strategy_version}" if fill.decision else "unattributed"
-        signed = fill.filled_quantity if fill.side == "buy" else -fill.filled_quantity
-        cash[key] -= signed * fill.avg_fill_price
-        position[(key, fill.symbol)] += signed
-        last_price[fill.symbol] = fill.avg_fill_price
-    by_strategy: dict[str, float] = {}
-    for key in cash:
-        marked = sum((qty * last_price[sym] for (k, sym), qty in position.items() if k == key), Decimal(0))
-        by_strategy[key] = float(cash[key] + marked)
-    fractions = Strategy.objects.filter(enabled=True, lane__in=[Lane.PAPER, Lane.LIVE]).values_list("capital_fraction", flat=True)
-    allocated = float(sum(fractions, Decimal(0))) * settings.TRADING_ACCOUNT_CAPITAL
-    return {"total": float(sum(by_strategy.values())), "by_strategy": by_strategy, "allocated_capital": allocated}

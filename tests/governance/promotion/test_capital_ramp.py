@@ -1,15 +1,17 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 
-from governance.promotion.models import CapitalRamp, CapitalRampStep
-from governance.promotion.services import capital_ramps_close_day, checkpoint_policy_ensure
-from governance.promotion.ramp import BREACH, CLEAN, UNKNOWN, RampDayInputs, last_closed_session, ramp_day_verdict
 from governance.killswitch.services import kill_switch_engage, kill_switch_resume
 from governance.lanes.services import strategy_lane_change
-from tests.factories import strategy_live_create, user_create
+from governance.promotion.models import CapitalRamp, CapitalRampStep
+from governance.promotion.ramp import BREACH, CLEAN, UNKNOWN, RampDayInputs, ramp_day_inputs_gather, ramp_day_verdict
+from governance.promotion.services import capital_ramps_close_day, checkpoint_policy_ensure
+from tests.factories import make_strategy, strategy_live_create, user_create
+from tests.trading.pnl.test_pnl import _fill
+from torghut.core.calendar import last_closed_session
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +19,7 @@ CLEAN_DAY = RampDayInputs(kill_switch_trips=0, pnl_total=150.0, allocated_capita
 
 
 def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _close(when: str, inputs: RampDayInputs | None = CLEAN_DAY) -> list[CapitalRampStep]:
@@ -31,10 +33,21 @@ def _close(when: str, inputs: RampDayInputs | None = CLEAN_DAY) -> list[CapitalR
     [
         (CLEAN_DAY, CLEAN, []),
         (RampDayInputs(kill_switch_trips=1, pnl_total=1.0, allocated_capital=1e5, fallback_ratio=0.0), BREACH, ["kill_switch: 1 trip(s)"]),
-        (RampDayInputs(kill_switch_trips=0, pnl_total=-2500.0, allocated_capital=1e5, fallback_ratio=0.0), BREACH, ["drawdown: 2500 > 2000"]),
-        (RampDayInputs(kill_switch_trips=0, pnl_total=1.0, allocated_capital=1e5, fallback_ratio=0.3), BREACH, ["fallback_ratio: 0.3 > 0.25"]),
-        (RampDayInputs(kill_switch_trips=0, pnl_total=None, allocated_capital=None, fallback_ratio=0.0, errors={"pnl": "down"}),
-         UNKNOWN, ["drawdown: unreadable (down)"]),
+        (
+            RampDayInputs(kill_switch_trips=0, pnl_total=-2500.0, allocated_capital=1e5, fallback_ratio=0.0),
+            BREACH,
+            ["drawdown: 2500 > 2000"],
+        ),
+        (
+            RampDayInputs(kill_switch_trips=0, pnl_total=1.0, allocated_capital=1e5, fallback_ratio=0.3),
+            BREACH,
+            ["fallback_ratio: 0.3 > 0.25"],
+        ),
+        (
+            RampDayInputs(kill_switch_trips=0, pnl_total=None, allocated_capital=None, fallback_ratio=0.0, errors={"pnl": "down"}),
+            UNKNOWN,
+            ["drawdown: unreadable (down)"],
+        ),
     ],
 )
 def test_a_day_is_clean_a_breach_or_unknown_with_the_figures(inputs, verdict, reasons):
@@ -78,8 +91,12 @@ def test_the_ramp_steps_up_one_step_per_clean_trading_day_and_down_on_a_breach()
 
     ledger = list(CapitalRampStep.objects.filter(ramp=ramp).values_list("trading_day", "cause", "to_step"))
     assert [(str(d) if d else None, c, s) for d, c, s in ledger] == [
-        (None, "start", 0), ("2026-11-24", "clean_day", 1), ("2026-11-25", "clean_day", 2), ("2026-11-27", "clean_day", 3),
-        ("2026-11-30", "breach", 2), ("2026-12-01", "hold", 2),
+        (None, "start", 0),
+        ("2026-11-24", "clean_day", 1),
+        ("2026-11-25", "clean_day", 2),
+        ("2026-11-27", "clean_day", 3),
+        ("2026-11-30", "breach", 2),
+        ("2026-12-01", "hold", 2),
     ]
 
 
@@ -137,3 +154,19 @@ def test_with_no_allocated_capital_any_loss_is_a_breach_and_no_loss_is_clean():
     loss = RampDayInputs(kill_switch_trips=0, pnl_total=-1.0, allocated_capital=0.0, fallback_ratio=0.0)
     assert ramp_day_verdict(policy=policy, inputs=flat) == (CLEAN, [])
     assert ramp_day_verdict(policy=policy, inputs=loss) == (BREACH, ["drawdown: 1 > 0"])
+
+
+def test_the_ramp_judges_a_day_by_its_session_pnl_the_figure_trading_shows(api_client, settings):
+    settings.TRADING_ACCOUNT_CAPITAL = 10_000
+    strategy = make_strategy(name="ramped")
+    _fill("r-pre", strategy, side="sell", qty=1, price="500", at=_utc("2026-11-24 14:00"))  # pre-market: Monday's session
+    _fill("r-buy", strategy, side="buy", qty=1, price="100", at=_utc("2026-11-24 15:00"))
+    _fill("r-sell", strategy, side="sell", qty=1, price="70", at=_utc("2026-11-24 20:00"))
+    now = _utc("2026-11-24 21:30")
+    with time_machine.travel(now, tick=False):
+        inputs = ramp_day_inputs_gather(session=last_closed_session(now), now=now)
+        shown = api_client.get("/trading/pnl").json()
+    assert "pnl" not in inputs.errors
+    assert inputs.pnl_total == shown["total"] == pytest.approx(-30.0)
+    assert inputs.allocated_capital == shown["allocated_capital"] == pytest.approx(1_000.0)
+    assert shown["session_start"].startswith("2026-11-24T14:30")

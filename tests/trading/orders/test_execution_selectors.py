@@ -1,4 +1,5 @@
-"""Selectors other apps read (governance evidence and triggers): fallback ratio, recent executions, PnL today."""
+"""Selectors other apps read (governance evidence and triggers): fallback ratio and recent executions (PnL: tests/trading/pnl)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,26 +8,50 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.trading.execution_fixtures import make_strategy
+from tests.factories import make_strategy
 from trading.orders.models import Decision, Execution
 from trading.orders.selectors import execution_fallback_ratio, executions_recent
-from trading.pnl.selectors import pnl_today
 
 pytestmark = pytest.mark.django_db
 
 
-def _fill(coid: str, *, side: str, qty: int, price: str, strategy=None, expected="lean", actual="lean", created_ago: int = 0, symbol="AAPL"):
+def _fill(
+    coid: str, *, side: str, qty: int, price: str, strategy=None, expected="lean", actual="lean", created_ago: int = 0, symbol="AAPL"
+):
     decision = None
     if strategy is not None:
         decision = Decision.objects.create(
-            strategy=strategy, strategy_version=strategy.version, lane=strategy.lane, account="paper", symbol=symbol, side=side, quantity=qty,
-            price=Decimal(price), signal_symbol=symbol, signal_event_ts=timezone.now(), signal_seq=hash(coid) % 10_000,
-            decision_hash=coid, status="filled", decided_at=timezone.now(), submitted_at=timezone.now(),
+            strategy=strategy,
+            strategy_version=strategy.version,
+            lane=strategy.lane,
+            account="paper",
+            symbol=symbol,
+            side=side,
+            quantity=qty,
+            price=Decimal(price),
+            signal_symbol=symbol,
+            signal_event_ts=timezone.now(),
+            signal_seq=hash(coid) % 10_000,
+            decision_hash=coid,
+            status="filled",
+            decided_at=timezone.now(),
+            submitted_at=timezone.now(),
         )
     execution = Execution.objects.create(
-        decision=decision, client_order_id=coid, account="paper", symbol=symbol, side=side, expected_adapter=expected, actual_adapter=actual,
-        fallback_reason="" if expected == actual else f"{expected}_http_503", fallback_count=int(expected != actual),
-        route_tag="live" if decision else "backfill", quantity=qty, filled_quantity=qty, avg_fill_price=Decimal(price), status="filled",
+        decision=decision,
+        client_order_id=coid,
+        account="paper",
+        symbol=symbol,
+        side=side,
+        expected_adapter=expected,
+        actual_adapter=actual,
+        fallback_reason="" if expected == actual else f"{expected}_http_503",
+        fallback_count=int(expected != actual),
+        route_tag="live" if decision else "backfill",
+        quantity=qty,
+        filled_quantity=qty,
+        avg_fill_price=Decimal(price),
+        status="filled",
         filled_at=timezone.now(),
     )
     if created_ago:
@@ -55,18 +80,10 @@ def test_recent_executions_carry_their_provenance_newest_first():
     rows = executions_recent(limit=1)
     assert len(rows) == 1
     row = rows[0]
-    assert (row["client_order_id"], row["expected_adapter"], row["actual_adapter"], row["fallback_reason"]) == ("new", "lean", "simulated", "lean_http_503")
+    assert (row["client_order_id"], row["expected_adapter"], row["actual_adapter"], row["fallback_reason"]) == (
+        "new",
+        "lean",
+        "simulated",
+        "lean_http_503",
+    )
     assert row["strategy"] == "macd@1" and row["route_tag"] == "live"
-
-
-def test_pnl_today_marks_positions_at_the_last_fill_by_strategy(settings):
-    settings.TRADING_ACCOUNT_CAPITAL = 100_000.0
-    alpha = make_strategy(name="alpha")
-    beta = make_strategy(name="beta", lane="shadow")
-    _fill("a1", side="buy", qty=10, price="100", strategy=alpha)
-    _fill("a2", side="sell", qty=5, price="110", strategy=alpha)  # +50 realised, 5 left marked at 110: +50
-    _fill("b1", side="sell", qty=2, price="110", strategy=beta)  # flat at the mark
-    pnl = pnl_today()
-    assert pnl["by_strategy"] == {"alpha@1": pytest.approx(100.0), "beta@1": pytest.approx(0.0)}
-    assert pnl["total"] == pytest.approx(100.0)
-    assert pnl["allocated_capital"] == pytest.approx(10_000.0)
