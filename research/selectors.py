@@ -1,4 +1,5 @@
 """Reads of the research app, for the API, admin and the other apps (governance)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,15 +7,20 @@ from typing import Any
 
 from django.db.models import Case, QuerySet, Value, When
 
-from research.models import GatePolicy, ResearchRun
+from research.models import ResearchRun
 from trading.strategies.models import drill_rows_hidden
 
 FINAL_STATUSES = ("passed", "failed")
 
 
 def research_runs(
-    *, strategy: str | None = None, version: str | None = None, status: str | None = None,
-    recommendation: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    *,
+    strategy: str | None = None,
+    version: str | None = None,
+    status: str | None = None,
+    recommendation: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> QuerySet[ResearchRun]:
     """Runs newest first, filtered by strategy name, version, status, recommendation and start time."""
     runs = ResearchRun.objects.all()
@@ -47,13 +53,24 @@ def research_run_evidence(*, run: ResearchRun) -> dict[str, Any]:
         "gate_report_trace_id": run.gate_report_trace_id,
         "recommendation_trace_id": run.recommendation_trace_id,
         "metrics": {
-            "signals": run.signals, "decisions": run.decisions, "trades": run.trades, "net_pnl": run.net_pnl,
-            "max_drawdown": run.max_drawdown, "turnover": run.turnover, "win_rate": run.win_rate, "errors": run.errors,
+            "signals": run.signals,
+            "decisions": run.decisions,
+            "trades": run.trades,
+            "net_pnl": run.net_pnl,
+            "max_drawdown": run.max_drawdown,
+            "turnover": run.turnover,
+            "win_rate": run.win_rate,
+            "errors": run.errors,
         },
         "dataset": {"source_table": run.source_table, "window_start": run.window_start, "window_end": run.window_end},
         "policy": {"name": run.policy_name, "version": run.policy_version},
-        "strategy": {"id": run.strategy_id, "name": run.strategy_name, "version": run.strategy_version,
-                     "kind": run.strategy_kind, "parameters": run.parameters},
+        "strategy": {
+            "id": run.strategy_id,
+            "name": run.strategy_name,
+            "version": run.strategy_version,
+            "kind": run.strategy_kind,
+            "parameters": run.parameters,
+        },
         "target_lane": run.target_lane,
         "failure_reason": run.failure_reason,
         "started_at": run.started_at,
@@ -70,7 +87,8 @@ def research_failure_streak(*, drill_since: datetime | None = None) -> int:
     """
     streak = 0
     runs = ResearchRun.objects.filter(status__in=FINAL_STATUSES).exclude(
-        drill_rows_hidden(drill_since=drill_since, flag="strategy__drill", at="started_at"))
+        drill_rows_hidden(drill_since=drill_since, flag="strategy__drill", at="started_at")
+    )
     errored = Case(When(status="failed", gate_report__has_key="error", then=Value(True)), default=Value(False))
     for failed_to_run in runs.order_by("-started_at", "-id").annotate(errored=errored).values_list("errored", flat=True).iterator():
         if not failed_to_run:
@@ -84,10 +102,16 @@ def gate_reports_latest(*, limit: int) -> list[dict[str, Any]]:
     runs = ResearchRun.objects.exclude(status="running").order_by("-started_at", "-id")[:limit]
     return [
         {
-            "run_id": run.run_id, "strategy": run.strategy_name, "version": run.strategy_version, "status": run.status,
-            "recommendation": run.recommendation, "gate_report": run.gate_report,
-            "gate_report_trace_id": run.gate_report_trace_id, "recommendation_trace_id": run.recommendation_trace_id,
-            "window_start": run.window_start.isoformat(), "window_end": run.window_end.isoformat(),
+            "run_id": run.run_id,
+            "strategy": run.strategy_name,
+            "version": run.strategy_version,
+            "status": run.status,
+            "recommendation": run.recommendation,
+            "gate_report": run.gate_report,
+            "gate_report_trace_id": run.gate_report_trace_id,
+            "recommendation_trace_id": run.recommendation_trace_id,
+            "window_start": run.window_start.isoformat(),
+            "window_end": run.window_end.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         }
         for run in runs
@@ -106,7 +130,9 @@ def gate_non_error_ratio(*, strategy_id: int, version: str) -> float:
     gives 0.0, so a checkpoint reading it fails closed.
     """
     total = errors = 0
-    reports = ResearchRun.objects.filter(strategy_id=strategy_id, strategy_version=version, status__in=FINAL_STATUSES).values_list("gate_report", flat=True)
+    reports = ResearchRun.objects.filter(strategy_id=strategy_id, strategy_version=version, status__in=FINAL_STATUSES).values_list(
+        "gate_report", flat=True
+    )
     for report in reports.iterator():
         gates = report.get("gates") or []
         if not gates and report.get("error"):
@@ -115,10 +141,6 @@ def gate_non_error_ratio(*, strategy_id: int, version: str) -> float:
         total += len(gates)
         errors += sum(1 for gate in gates if gate.get("status") == "error")
     return (total - errors) / total if total else 0.0
-
-
-def gate_policy_active() -> GatePolicy | None:
-    return GatePolicy.objects.filter(active=True).first()
 
 
 def strategy_versions_with_passing_gates() -> set[tuple[int, str]]:

@@ -1,7 +1,9 @@
 """Drill runs in the admin: read-only, written by `manage.py drill` and the `governance.run_drill` task."""
+
 from __future__ import annotations
 
 from django.contrib import admin
+
 from governance.drills.models import DrillRun
 from torghut.core.admin_base import ReadOnlyModelAdmin
 

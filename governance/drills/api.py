@@ -1,10 +1,12 @@
 """`/governance/drills`: the recent rollback drills and what each measured."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
 from governance.drills.selectors import drill_runs_recent
 
 
@@ -20,6 +22,8 @@ class DrillRunSerializer(serializers.Serializer):
     checks = serializers.DictField(child=serializers.BooleanField())
     fault = serializers.DictField(help_text="What the drill injected and how it repaired it.")
     error = serializers.CharField()
+
+
 class DrillRunListApi(APIView):
     @extend_schema(responses=DrillRunSerializer(many=True))
     def get(self, request):

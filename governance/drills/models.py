@@ -1,8 +1,10 @@
 """Models of the governance app: the kill switch, emergency-stop policy and state, lane ledger,
 evidence packages and drill runs."""
+
 from __future__ import annotations
 
 from django.db import models
+
 from governance.emergency.models import Trigger
 from governance.evidence.models import EvidencePackage
 
@@ -18,7 +20,9 @@ class DrillRun(models.Model):
     time_to_cancel_seconds = models.FloatField(null=True, blank=True)
     evidence = models.ForeignKey(EvidencePackage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     checks = models.JSONField(default=dict, blank=True)
-    fault = models.JSONField(default=dict, blank=True, help_text="What the drill did to the stack: the fault injected and how it was repaired.")
+    fault = models.JSONField(
+        default=dict, blank=True, help_text="What the drill did to the stack: the fault injected and how it was repaired."
+    )
     error = models.TextField(blank=True)
     actor = models.CharField(max_length=150, default="drill")
 

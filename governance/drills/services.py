@@ -10,6 +10,7 @@ own evaluations see it, so a finished drill never halts trading again. While a d
 evaluator (the beat evaluation skips), and it compresses time: the lag limit is
 GOVERNANCE_DRILL_SIGNAL_LAG_SECONDS and the simulated market counts as open.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,19 +22,34 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+
 import requests
 from django.conf import settings
 from django.utils import timezone
-from governance.emergency.measures import BREACH, RECOVERABLE, UNREADABLE, emergency_inputs_collect
-from governance.evidence.services import evidence_package_missing_sections
-from governance.drills.models import DrillRun
-from governance.evidence.models import EvidencePackage
-from governance.killswitch.models import KillSwitchState
-from governance.lanes.models import LaneChangeCause
-from governance.emergency.models import Trigger, TriggerState
-from governance.evidence.selectors import evidence_chain_verify
-from governance.killswitch.selectors import kill_switch_gate_policy
 
+from governance.drills.models import DrillRun
+from governance.emergency.measures import BREACH, RECOVERABLE, UNREADABLE, emergency_inputs_collect
+from governance.emergency.models import Trigger, TriggerState
+from governance.emergency.selectors import kill_switch_state
+from governance.emergency.services import emergency_stop_evaluate, emergency_stop_policies_ensure
+from governance.errors import GovernanceError
+from governance.evidence.models import EvidencePackage
+from governance.evidence.selectors import evidence_chain_verify
+from governance.evidence.services import evidence_package_missing_sections
+from governance.killswitch.models import KillSwitchState
+from governance.killswitch.selectors import kill_switch_gate_policy
+from governance.killswitch.services import kill_switch_release_after_drill
+from governance.lanes.models import LaneChangeCause
+from research.models import ResearchRun
+from research.services import gate_policy_ensure_active, research_run_execute
+from trading.orders.selectors import execution_fallback_ratio
+from trading.orders.services import decision_plan, decision_submit
+from trading.pnl.selectors import pnl_session
+from trading.signals import source as signal_source
+from trading.signals.ingest import signals_ingest
+from trading.strategies.models import Lane, Strategy
+from trading.strategies.selectors import strategy_ids_in_lane
+from trading.strategies.services import strategy_drill_ensure
 
 logger = logging.getLogger(__name__)
 DRILL_ACTOR = "drill"
@@ -47,12 +63,20 @@ DRILL_TRIGGERS: dict[str, str] = {
     "fallback": Trigger.FALLBACK_RATIO,
     "drawdown": Trigger.PNL_DRAWDOWN,
 }
+
+
 class DrillFaultError(Exception):
     """The fault could not be injected or repaired (a control endpoint is missing or refused)."""
+
+
 def simulator_control_url() -> str:
     return settings.GOVERNANCE_DRILL_SIMULATOR_URL or f"http://127.0.0.1:{settings.SIMULATOR_PORT}/control"
+
+
 def venue_control_url(*, path: str = "/_venue/switches") -> str:
     return (settings.GOVERNANCE_DRILL_VENUE_URL or settings.TRADING_LEAN_URL).rstrip("/") + path
+
+
 def _http(method: str, url: str, **kwargs) -> dict:
     try:
         response = requests.request(method, url, timeout=2.0, **kwargs)
@@ -61,21 +85,21 @@ def _http(method: str, url: str, **kwargs) -> dict:
     if response.status_code != 200:
         raise DrillFaultError(f"{method} {url}: HTTP {response.status_code} {response.text[:200]}")
     return response.json()
+
+
 def drill_in_progress() -> bool:
     """A drill is running (its DrillRun is open and younger than the longest a drill can take)."""
     horizon = timezone.now() - timedelta(seconds=3 * settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS + 60)
     return DrillRun.objects.filter(finished_at__isnull=True, started_at__gte=horizon).exists()
-def _drill_strategy(name: str, *, adapter: str = ""):
-    from trading.strategies.models import Strategy
 
-    strategy, _ = Strategy.objects.get_or_create(
-        name=f"drill-{name}", version="1",
-        defaults={"kind": "macd_rsi", "lane": "paper", "enabled": False, "drill": True, "capital_fraction": 0,
-                  "parameters": {"adapter": adapter} if adapter else {}},
-    )
+
+def _drill_strategy(name: str, *, adapter: str = "") -> Strategy:
+    strategy = strategy_drill_ensure(name=f"drill-{name}", adapter=adapter)
     if not strategy.drill:
         raise DrillFaultError(f"strategy {strategy} exists and is not a drill strategy")
     return strategy
+
+
 @dataclass
 class Drill:
     """One drill run's state: the fault's own work is done by the functions of `FAULTS`."""
@@ -87,21 +111,18 @@ class Drill:
 
     def order(self, strategy, *, side: str, quantity: Decimal, price: Decimal):
         """Send one drill order through the real submission path (risk checks, router, adapters)."""
-        from trading.orders.adapters.router import planned_adapter
-        from trading.orders.services import decision_submit
-        from trading.orders.models import Decision
-
         self.orders += 1
-        now = timezone.now()
         key = f"drill|{self.run.pk}|{self.trigger}|{self.orders}"
-        decision = Decision.objects.create(
-            strategy=strategy, strategy_version=strategy.version, lane=strategy.lane, account=settings.TRADING_ACCOUNT,
-            symbol=DRILL_SYMBOL, side=side, quantity=quantity, price=price,
-            # Planned with its route, as a strategy run plans one: the same gate path as real orders.
-            expected_adapter=planned_adapter(parameters=strategy.parameters, lane=strategy.lane),
+        decision = decision_plan(
+            strategy=strategy,
+            account=settings.TRADING_ACCOUNT,
+            symbol=DRILL_SYMBOL,
+            side=side,
+            quantity=quantity,
+            price=price,
+            decision_hash="dr" + hashlib.sha256(key.encode()).hexdigest()[:38],
             rationale={"drill_run": self.run.pk, "trigger": self.trigger},
-            signal_symbol=DRILL_SYMBOL, signal_event_ts=now, signal_seq=self.orders,
-            decision_hash="dr" + hashlib.sha256(key.encode()).hexdigest()[:38], decided_at=now,
+            seq=self.orders,
         )
         execution = decision_submit(decision_id=decision.pk)
         if execution is None:
@@ -120,36 +141,41 @@ class Drill:
                 raise DrillFaultError(f"a {self.trigger} drill order was refused: {reason}")
             self.fault["orders_throttled"] = self.fault.get("orders_throttled", 0) + 1
             time.sleep(1.0 / max(1, settings.TRADING_MAX_ORDERS_PER_SECOND))
-def _ingest_poll(drill: Drill) -> None:
-    from trading.signals.ingest import signals_ingest
-    from trading.signals import source as signal_source
 
+
+def _ingest_poll(drill: Drill) -> None:
     # The drill polls between beat's polls, so it often finds nothing new; a fresh tail probe keeps the lag
     # of such an empty poll true (a cached probe would make it look up to the cache age older).
     signal_source.probe_forget()
     signals_ingest(source=settings.TRADING_SIGNAL_SOURCE, account=settings.TRADING_ACCOUNT, shard=0)
+
+
 def _pause_simulator(drill: Drill) -> None:
     answer = _http("POST", simulator_control_url(), params={"mode": "pause"})
     drill.fault.update(simulator=simulator_control_url(), simulator_mode="pause", previous_mode=answer.get("mode"))
     if answer.get("mode") != "pause":
         raise DrillFaultError(f"the simulator did not pause: {answer}")
+
+
 def _resume_simulator(drill: Drill) -> None:
     answer = _http("POST", simulator_control_url(), params={"mode": "normal"})
     drill.fault["repaired"] = f"simulator mode {answer.get('mode')}"
+
+
 def _fail_venue(drill: Drill) -> None:
     """Make the LEAN venue answer 503, then send orders to it until fallbacks pass the budget."""
     _http("POST", venue_control_url(), json={"fail_status": 503})
     drill.fault.update(venue=venue_control_url(), venue_fail_status=503, orders_sent=0, fallback_reasons=[])
     _fallback_top_up(drill)
+
+
 def _trading_active() -> bool:
     return kill_switch_gate_policy().allows == "all"
+
+
 def _fallback_top_up(drill: Drill) -> None:
     """Send one-share drill orders (alternating sides) until the window's fallback ratio is a margin over
     the budget: the stack's own orders keep arriving during the drill and dilute it."""
-    from trading.orders.selectors import execution_fallback_ratio
-
-    from governance.emergency.services import emergency_stop_policies_ensure
-
     if not _trading_active():
         return  # halted (perhaps by another trigger): orders would be refused, and the drill waits on
     policy = emergency_stop_policies_ensure()[Trigger.FALLBACK_RATIO]
@@ -170,14 +196,15 @@ def _fallback_top_up(drill: Drill) -> None:
             reasons.add(execution.fallback_reason)
         time.sleep(1.0 / max(1, settings.TRADING_MAX_ORDERS_PER_SECOND))  # keep under the throttle
     drill.fault["fallback_reasons"] = sorted(reasons)
+
+
 def _repair_venue(drill: Drill) -> None:
     _http("POST", venue_control_url(), json={"fail_status": 0})
     drill.fault["repaired"] = "venue answers again"
-def _book_losses(drill: Drill) -> None:
-    """Round trips bought at the drill price and sold at half of it until the day's loss passes the limit."""
-    from trading.pnl.selectors import pnl_today
 
-    from governance.emergency.services import emergency_stop_policies_ensure
+
+def _book_losses(drill: Drill) -> None:
+    """Round trips bought at the drill price and sold at half of it until the session drawdown passes the limit."""
 
     if not _trading_active():
         return
@@ -188,24 +215,25 @@ def _book_losses(drill: Drill) -> None:
     deadline = time.monotonic() + settings.GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS
     rounds = 0
     while True:
-        pnl = pnl_today(drill_since=drill.run.started_at)
-        loss, capital = max(0.0, -pnl["total"]), pnl["allocated_capital"]
-        if loss > 0 and (capital <= 0 or loss / capital > policy.threshold):
+        pnl = pnl_session(drill_since=drill.run.started_at)
+        loss, capital = max(0.0, -pnl.total), pnl.allocated_capital
+        if pnl.drawdown_ratio > policy.threshold:
             break
         if rounds >= 200:
             raise DrillFaultError(f"200 losing round trips did not pass the drawdown limit (loss {loss:.2f} of {capital:.2f})")
         for side, price in (("buy", DRILL_PRICE), ("sell", DRILL_PRICE / 2)):
             drill.order_taken(strategy, side=side, quantity=quantity, price=price, deadline=deadline)
         rounds += 1
-    drill.fault.update(losing_round_trips=drill.fault.get("losing_round_trips", 0) + rounds, quantity=str(quantity),
-                       loss=round(loss, 2), allocated_capital=capital)
+    drill.fault.update(
+        losing_round_trips=drill.fault.get("losing_round_trips", 0) + rounds,
+        quantity=str(quantity),
+        loss=round(loss, 2),
+        allocated_capital=capital,
+    )
+
+
 def _fail_research(drill: Drill) -> None:
     """Research runs against a source table that does not exist: each one fails for real."""
-    from research.models import ResearchRun
-    from research.services import gate_policy_ensure_active, research_run_execute
-
-    from governance.emergency.services import emergency_stop_policies_ensure
-
     policy = emergency_stop_policies_ensure()[Trigger.RESEARCH_FAILURES]
     strategy = _drill_strategy("research")
     gate_policy = gate_policy_ensure_active()
@@ -215,21 +243,31 @@ def _fail_research(drill: Drill) -> None:
     for index in range(max(1, math.ceil(policy.threshold))):
         window_end = end - timedelta(seconds=index)
         outcome = research_run_execute(
-            strategy_id=strategy.pk, window_start=window_end - timedelta(minutes=30), window_end=window_end,
-            source_table=table, policy=gate_policy, trigger=ResearchRun.Trigger.DRILL,
+            strategy_id=strategy.pk,
+            window_start=window_end - timedelta(minutes=30),
+            window_end=window_end,
+            source_table=table,
+            policy=gate_policy,
+            trigger=ResearchRun.Trigger.DRILL,
         )
         if outcome.payload["status"] != "failed":
             raise DrillFaultError(f"a research run on {table!r} did not fail ({outcome.payload['status']}): the table must not exist")
         failed.append(outcome.run_id)
     drill.fault.update(research_table=table, failed_runs=failed, failure_reason=outcome.payload["failure_reason"][:300])
+
+
 def _nothing(drill: Drill) -> None:
     return None
+
+
 @dataclass(frozen=True)
 class Fault:
     inject: Callable[[Drill], None]
     repair: Callable[[Drill], None]
     describe: str
     sustain: Callable[[Drill], None] = _nothing  # each tick until the halt: keep the fault's size up
+
+
 # Every tick polls ingest before it evaluates, so the signal inputs are the stack's own (and, for the
 # paused simulator, the poll is what sees the gap).
 FAULTS: dict[str, Fault] = {
@@ -239,17 +277,15 @@ FAULTS: dict[str, Fault] = {
     Trigger.PNL_DRAWDOWN: Fault(_book_losses, _nothing, "book losing round trips", sustain=_book_losses),
     Trigger.RESEARCH_FAILURES: Fault(_fail_research, _nothing, "run research on a missing source"),
 }
+
+
 def drill_preconditions(*, trigger: str | None = None) -> list[str]:
     """Why a drill may not run now: it needs an active switch, no live strategy, no other drill, and
     the control endpoint its fault uses."""
-    from trading.strategies.models import Strategy
-
-    from governance.emergency.selectors import kill_switch_state
-
     problems = []
     if kill_switch_state()["state"] != KillSwitchState.ACTIVE:
         problems.append("the kill switch is not active: a drill must not mask or lift a real halt")
-    live = Strategy.objects.filter(lane="live").count()
+    live = len(strategy_ids_in_lane(lane=Lane.LIVE))
     if live:
         problems.append(f"{live} live strateg{'y' if live == 1 else 'ies'}: drills run on a paper / simulated setup")
     if drill_in_progress():
@@ -262,25 +298,27 @@ def drill_preconditions(*, trigger: str | None = None) -> list[str]:
     except DrillFaultError as exc:
         problems.append(f"the fault cannot be injected: {exc}")
     return problems
+
+
 def _overrides(trigger: str) -> dict[str, dict[str, Any]]:
     if trigger == Trigger.SIGNAL_LAG:
         return {Trigger.SIGNAL_LAG: {"threshold": settings.GOVERNANCE_DRILL_SIGNAL_LAG_SECONDS}}
     return {}
-def _tick(drill: Drill, *, lane_cause: str):
-    from governance.emergency.services import emergency_stop_evaluate
 
+
+def _tick(drill: Drill, *, lane_cause: str):
     _ingest_poll(drill)
     inputs = emergency_inputs_collect(drill_since=drill.run.started_at)
     inputs.market_open = True  # the simulated market trades around the clock
     return emergency_stop_evaluate(inputs=inputs, lane_cause=lane_cause, actor=DRILL_ACTOR, policy_overrides=_overrides(drill.trigger))
+
+
 def _firing(trigger: str) -> bool:
     return TriggerState.objects.filter(trigger=trigger, firing=True).exists()
+
+
 def drill_run(*, trigger: str, progress: Callable[[str], None] | None = None) -> DrillRun:
     """Drill one trigger end to end and record the run (passed only if every check passed)."""
-    from governance.errors import GovernanceError
-    from governance.emergency.services import emergency_stop_policies_ensure
-    from governance.killswitch.services import kill_switch_release_after_drill
-
     say = progress or (lambda message: None)
     if trigger not in FAULTS:
         raise GovernanceError(f"no drill for trigger {trigger!r}; drills: {', '.join(FAULTS)}")

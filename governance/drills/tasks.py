@@ -1,9 +1,11 @@
 """The drill task: run one synthetic rollback drill on the paper setup."""
+
 from __future__ import annotations
 
-from torghut.core.tasks import torghut_task
 import logging
+
 from governance.drills.services import drill_run
+from torghut.core.tasks import torghut_task
 
 logger = logging.getLogger(__name__)
 

@@ -1,15 +1,17 @@
 """Governance API: read the kill switch, engage and resume it, list and download evidence packages."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from governance.killswitch.models import KillSwitchState
+
 from governance.emergency.selectors import kill_switch_state
+from governance.errors import GovernanceError, GovernancePermissionDenied
+from governance.killswitch.models import KillSwitchState
 from governance.killswitch.selectors import kill_switch_transitions
 from governance.killswitch.services import KILL_SWITCH_PERMISSION, kill_switch_engage, kill_switch_resume
-from governance.errors import GovernanceError, GovernancePermissionDenied
 
 
 class TriggerStateSerializer(serializers.Serializer):
@@ -25,6 +27,8 @@ class TriggerStateSerializer(serializers.Serializer):
     evaluated_at = serializers.DateTimeField(allow_null=True)
     confirm_evaluations = serializers.IntegerField(allow_null=True, help_text="Breaching evaluations that halt.")
     clear_evaluations = serializers.IntegerField(allow_null=True, help_text="Clean evaluations that clear a lag/staleness trigger.")
+
+
 class TransitionSerializer(serializers.Serializer):
     from_state = serializers.CharField()
     to_state = serializers.CharField()
@@ -33,6 +37,8 @@ class TransitionSerializer(serializers.Serializer):
     source = serializers.CharField()
     triggers = serializers.ListField(child=serializers.CharField())
     at = serializers.DateTimeField()
+
+
 class KillSwitchOutputSerializer(serializers.Serializer):
     state = serializers.CharField()
     readable = serializers.BooleanField()
@@ -45,6 +51,8 @@ class KillSwitchOutputSerializer(serializers.Serializer):
     firing = serializers.ListField(child=serializers.CharField())
     triggers = TriggerStateSerializer(many=True)
     transitions = TransitionSerializer(many=True)
+
+
 def _kill_switch_body() -> dict:
     body = kill_switch_state()
     try:
@@ -52,15 +60,23 @@ def _kill_switch_body() -> dict:
     except Exception:  # the state (fail-closed) is still worth showing when history cannot be read
         body["transitions"] = []
     return KillSwitchOutputSerializer(body).data
+
+
 class KillSwitchEngageInputSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=[KillSwitchState.HALTED.value, KillSwitchState.REDUCING.value])
     reason = serializers.CharField(max_length=2000)
+
+
 class KillSwitchResumeInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
 class KillSwitchApi(APIView):
     @extend_schema(responses=KillSwitchOutputSerializer)
     def get(self, request):
         return Response(_kill_switch_body())
+
+
 class KillSwitchEngageApi(APIView):
     write_permission = KILL_SWITCH_PERMISSION
 
@@ -69,6 +85,8 @@ class KillSwitchEngageApi(APIView):
         data = KillSwitchEngageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return _apply(lambda: kill_switch_engage(actor=request.user, **data.validated_data))
+
+
 class KillSwitchResumeApi(APIView):
     write_permission = KILL_SWITCH_PERMISSION
 
@@ -77,6 +95,8 @@ class KillSwitchResumeApi(APIView):
         data = KillSwitchResumeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return _apply(lambda: kill_switch_resume(actor=request.user, reason=data.validated_data["reason"]))
+
+
 def _apply(action) -> Response:
     try:
         action()

@@ -1,4 +1,5 @@
 """Emergency-stop policies (one per trigger, thresholds as data) and each trigger's streak state."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -11,6 +12,8 @@ class Trigger(models.TextChoices):
     RESEARCH_FAILURES = "research_failures"
     FALLBACK_RATIO = "fallback_ratio"
     PNL_DRAWDOWN = "pnl_drawdown"
+
+
 class EmergencyStopPolicy(models.Model):
     """Thresholds of one trigger, as data operators edit (every change is an AuditEvent)."""
 
@@ -18,7 +21,9 @@ class EmergencyStopPolicy(models.Model):
     enabled = models.BooleanField(default=True)
     threshold = models.FloatField(help_text="Limit of the trigger's value (seconds, count, ratio or fraction of capital).")
     confirm_evaluations = models.PositiveIntegerField(default=2, help_text="Consecutive breaching evaluations before a halt.")
-    clear_evaluations = models.PositiveIntegerField(default=3, help_text="Consecutive clean evaluations before a recoverable trigger clears.")
+    clear_evaluations = models.PositiveIntegerField(
+        default=3, help_text="Consecutive clean evaluations before a recoverable trigger clears."
+    )
     warn_fraction = models.FloatField(default=0.8, help_text="A warning alert opens at this fraction of the threshold.")
     unreadable_is_breach = models.BooleanField(default=True, help_text="An input that cannot be read counts as a breach (fail closed).")
     params = models.JSONField(default=dict, blank=True, help_text="Trigger-specific settings, e.g. window_seconds and min_orders.")
@@ -35,6 +40,8 @@ class EmergencyStopPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger} > {self.threshold}"
+
+
 class TriggerState(models.Model):
     """Running state of one trigger between evaluations: streaks, last value, whether it fired."""
 

@@ -1,4 +1,5 @@
 """Reads of the emergency-stop policies."""
+
 from __future__ import annotations
 
 from django.db import DatabaseError
@@ -7,15 +8,21 @@ from governance.emergency.models import EmergencyStopPolicy, TriggerState
 from governance.killswitch import mirror as killswitch
 from governance.killswitch.models import KillSwitchState
 
-from governance.emergency.models import EmergencyStopPolicy
 # Promotion reads (lane history, ramps) live in their own module; these are the ones other apps call.
 
 
 def emergency_stop_policies() -> list[dict]:
     return list(
         EmergencyStopPolicy.objects.values(
-            "trigger", "enabled", "threshold", "confirm_evaluations", "clear_evaluations", "warn_fraction",
-            "unreadable_is_breach", "params", "updated_at",
+            "trigger",
+            "enabled",
+            "threshold",
+            "confirm_evaluations",
+            "clear_evaluations",
+            "warn_fraction",
+            "unreadable_is_breach",
+            "params",
+            "updated_at",
         )
     )
 
@@ -45,8 +52,18 @@ def kill_switch_state() -> dict:
             for t in TriggerState.objects.all()
         ]
     except DatabaseError:
-        return {"state": effective or "halted", "read_from": where, "readable": False, "reason": "", "actor": "",
-                "source": "", "since": None, "engaged_by": "", "triggers": [], "firing": []}
+        return {
+            "state": effective or "halted",
+            "read_from": where,
+            "readable": False,
+            "reason": "",
+            "actor": "",
+            "source": "",
+            "since": None,
+            "engaged_by": "",
+            "triggers": [],
+            "firing": [],
+        }
     return {
         "state": effective or "halted",
         "read_from": where,

@@ -1,7 +1,9 @@
 """The lane ledger in the admin: read-only, append-only."""
+
 from __future__ import annotations
 
 from django.contrib import admin
+
 from governance.lanes.models import LaneChange
 from torghut.core.admin_base import ReadOnlyModelAdmin
 

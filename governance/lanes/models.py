@@ -1,4 +1,5 @@
 """The lane ledger: one append-only row per lane change of a strategy ("what was live when")."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -8,6 +9,8 @@ class LaneChangeCause(models.TextChoices):
     REQUEST = "request"
     ROLLBACK = "rollback"
     DRILL = "drill"
+
+
 class LaneChange(models.Model):
     """What lane a strategy version moved to, when and why: append-only (Postgres trigger)."""
 

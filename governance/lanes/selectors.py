@@ -1,8 +1,10 @@
 """Reads of the lane ledger: which strategy was in which lane at an instant."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+
 from governance.lanes.models import LaneChange
 from trading.strategies.models import Strategy
 
@@ -27,8 +29,14 @@ def lane_history_at(*, at: datetime) -> list[dict[str, Any]]:
             lane, version, since, change_id = change.from_lane, change.version, strategy.created_at, None
         else:
             lane, version, since, change_id = strategy.lane, strategy.version, strategy.created_at, None
-        result.append({
-            "strategy_id": strategy.pk, "name": strategy.name, "version": version, "lane": lane,
-            "since": since, "lane_change_id": change_id,
-        })
+        result.append(
+            {
+                "strategy_id": strategy.pk,
+                "name": strategy.name,
+                "version": version,
+                "lane": lane,
+                "since": since,
+                "lane_change_id": change_id,
+            }
+        )
     return result

@@ -1,5 +1,6 @@
 """Django admin of promotion: requests with approve / reject actions (a reason is required on a
 confirmation page that shows the checkpoint), the audited checkpoint policy, approvals and ramps."""
+
 from __future__ import annotations
 
 from django import forms
@@ -7,18 +8,32 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
-from governance.promotion.models import Approval, CapitalRamp, CapitalRampStep, CheckpointPolicy, PromotionRequest, PromotionStatus
-from governance.promotion.services import APPROVE_PERMISSION, checkpoint_policy_update, promotion_request_approve, promotion_request_reject
+
 from governance.errors import GovernanceError
+from governance.promotion.models import Approval, CapitalRamp, CapitalRampStep, CheckpointPolicy, PromotionRequest, PromotionStatus
+from governance.promotion.selectors import promotion_request_approvals_count
+from governance.promotion.services import APPROVE_PERMISSION, checkpoint_policy_update, promotion_request_approve, promotion_request_reject
 from torghut.core.admin_base import ReadOnlyModelAdmin
 
-
 _POLICY_FORM_FIELDS = (
-    "min_paper_runs", "min_shadow_hours", "min_shadow_decisions", "min_gate_non_error_ratio", "drill_max_age_hours",
-    "forbid_open_critical_alert", "ramp_schedule", "ramp_max_drawdown_fraction", "ramp_max_fallback_ratio",
+    "min_paper_runs",
+    "min_shadow_hours",
+    "min_shadow_decisions",
+    "min_gate_non_error_ratio",
+    "drill_max_age_hours",
+    "forbid_open_critical_alert",
+    "ramp_schedule",
+    "ramp_max_drawdown_fraction",
+    "ramp_max_fallback_ratio",
 )
+
+
 class DecisionForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), help_text="Why; stored with the approval and in the audit trail.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}), help_text="Why; stored with the approval and in the audit trail."
+    )
+
+
 def _checkpoint_html(checkpoint: dict):
     if not checkpoint:
         return "not evaluated"
@@ -26,9 +41,12 @@ def _checkpoint_html(checkpoint: dict):
     if not rules:
         return checkpoint.get("note", "passed" if checkpoint.get("passed") else "failed")
     return format_html_join(
-        "", "<div class='{}'>{} {}</div>",
+        "",
+        "<div class='{}'>{} {}</div>",
         (("checkpoint-pass" if r["passed"] else "checkpoint-fail", "✔" if r["passed"] else "✘", r["message"]) for r in rules),
     )
+
+
 @admin.register(PromotionRequest)
 class PromotionRequestAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "strategy", "version", "lanes", "requester", "status", "checkpoint_passed", "approvals_given", "expires_at")
@@ -36,8 +54,23 @@ class PromotionRequestAdmin(ReadOnlyModelAdmin):
     search_fields = ("requester", "strategy__name", "version")
     actions = ("approve_selected", "reject_selected")
     readonly_fields = (
-        "strategy", "version", "from_lane", "to_lane", "requester", "reason", "research_run_ids", "status", "approvals_required",
-        "approvals_list", "checkpoint_request", "checkpoint_approval", "created_at", "expires_at", "decided_at", "applied_at", "lane_change",
+        "strategy",
+        "version",
+        "from_lane",
+        "to_lane",
+        "requester",
+        "reason",
+        "research_run_ids",
+        "status",
+        "approvals_required",
+        "approvals_list",
+        "checkpoint_request",
+        "checkpoint_approval",
+        "created_at",
+        "expires_at",
+        "decided_at",
+        "applied_at",
+        "lane_change",
     )
     exclude = ("checkpoint_at_request", "checkpoint_at_approval")
 
@@ -55,15 +88,22 @@ class PromotionRequestAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="approvals")
     def approvals_given(self, obj: PromotionRequest) -> str:
-        given = obj.approvals.filter(decision="approve").count()
+        given = promotion_request_approvals_count(obj)
         return f"{given}/{obj.approvals_required}"
 
     @admin.display(description="approvals")
     def approvals_list(self, obj: PromotionRequest):
-        return format_html_join(
-            "", "<div>{} by {} at {}: {}</div>",
-            ((a.decision, a.approver.username, a.at.strftime("%Y-%m-%d %H:%M:%S"), a.reason) for a in obj.approvals.select_related("approver")),
-        ) or "none"
+        return (
+            format_html_join(
+                "",
+                "<div>{} by {} at {}: {}</div>",
+                (
+                    (a.decision, a.approver.username, a.at.strftime("%Y-%m-%d %H:%M:%S"), a.reason)
+                    for a in obj.approvals.select_related("approver")
+                ),
+            )
+            or "none"
+        )
 
     @admin.display(description="checkpoint at request")
     def checkpoint_request(self, obj: PromotionRequest):
@@ -92,8 +132,11 @@ class PromotionRequestAdmin(ReadOnlyModelAdmin):
             "action": f"{decision}_selected",
             "form": form,
             "requests": [
-                {"row": row, "checkpoint": _checkpoint_html(row.checkpoint_at_approval or row.checkpoint_at_request),
-                 "pending": row.status == PromotionStatus.PENDING}
+                {
+                    "row": row,
+                    "checkpoint": _checkpoint_html(row.checkpoint_at_approval or row.checkpoint_at_request),
+                    "pending": row.status == PromotionStatus.PENDING,
+                }
                 for row in queryset
             ],
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -108,16 +151,29 @@ class PromotionRequestAdmin(ReadOnlyModelAdmin):
     @admin.action(description="Reject selected requests (a reason is required)", permissions=["approve"])
     def reject_selected(self, request, queryset):
         return self._decide(request, queryset, decision="reject")
+
+
 class CheckpointPolicyForm(forms.ModelForm):
     change_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Why; recorded in the audit trail.")
 
     class Meta:
         model = CheckpointPolicy
         fields = _POLICY_FORM_FIELDS
+
+
 @admin.register(CheckpointPolicy)
 class CheckpointPolicyAdmin(admin.ModelAdmin):
     form = CheckpointPolicyForm
-    list_display = ("__str__", "min_paper_runs", "min_shadow_hours", "min_gate_non_error_ratio", "drill_max_age_hours", "ramp_schedule", "updated_by", "updated_at")
+    list_display = (
+        "__str__",
+        "min_paper_runs",
+        "min_shadow_hours",
+        "min_gate_non_error_ratio",
+        "drill_max_age_hours",
+        "ramp_schedule",
+        "updated_by",
+        "updated_at",
+    )
     readonly_fields = ("updated_by", "updated_at")
 
     def has_add_permission(self, request):
@@ -133,10 +189,14 @@ class CheckpointPolicyAdmin(admin.ModelAdmin):
             checkpoint_policy_update(actor=request.user, changes=changes, reason=form.cleaned_data["change_reason"])
         except GovernanceError as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
+
+
 @admin.register(Approval)
 class ApprovalAdmin(ReadOnlyModelAdmin):
     list_display = ("at", "request", "approver", "decision", "reason")
     list_filter = ("decision",)
+
+
 class CapitalRampStepInline(admin.TabularInline):
     model = CapitalRampStep
     fields = ("at", "trading_day", "cause", "from_step", "to_step", "from_fraction", "to_fraction", "detail")
@@ -146,6 +206,8 @@ class CapitalRampStepInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
 @admin.register(CapitalRamp)
 class CapitalRampAdmin(ReadOnlyModelAdmin):
     list_display = ("strategy", "version", "status", "step", "current_fraction", "started_at", "last_day")

@@ -3,25 +3,30 @@
 Refusals carry their reason: 400 for a request the rules refuse (with the checkpoint failures),
 403 when the caller may not do it (missing permission, not an approver, four eyes).
 """
+
 from __future__ import annotations
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
+
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from governance.promotion import services as promotion
-from governance.promotion.selectors import capital_ramps_status, promotion_request_dict, promotion_requests_list
-from governance.lanes.selectors import lane_history_at
+
 from governance.errors import GovernanceError, GovernancePermissionDenied
+from governance.lanes.selectors import lane_history_at
+from governance.promotion import services as promotion
 from governance.promotion.models import PromotionRequest
+from governance.promotion.selectors import capital_ramps_status, promotion_request_dict, promotion_requests_list
 
 
 def _refusal(exc: GovernanceError) -> Response:
     code = status.HTTP_403_FORBIDDEN if isinstance(exc, GovernancePermissionDenied) else status.HTTP_400_BAD_REQUEST
     return Response({"detail": str(exc)}, status=code)
+
+
 class _NamesItsPermission:
     """A refused write says which permission it needs instead of DRF's generic sentence."""
 
@@ -29,6 +34,8 @@ class _NamesItsPermission:
         if request.user and request.user.is_authenticated and getattr(self, "write_permission", None):
             message = f"{request.user.username} lacks {self.write_permission}"
         super().permission_denied(request, message=message, code=code)
+
+
 class PromotionRequestOutput(serializers.Serializer):
     id = serializers.IntegerField()
     strategy_id = serializers.IntegerField()
@@ -48,10 +55,14 @@ class PromotionRequestOutput(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
     applied_at = serializers.DateTimeField(allow_null=True)
     lane_change_id = serializers.IntegerField(allow_null=True)
+
+
 class PromotionRequestFilter(serializers.Serializer):
     status = serializers.ChoiceField(choices=["pending", "approved", "rejected", "expired", "applied"], required=False)
     strategy_id = serializers.IntegerField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
+
+
 class PromotionRequestListApi(APIView):
     @extend_schema(parameters=[PromotionRequestFilter], responses=PromotionRequestOutput(many=True))
     def get(self, request):
@@ -59,11 +70,15 @@ class PromotionRequestListApi(APIView):
         filters.is_valid(raise_exception=True)
         rows = promotion_requests_list(**filters.validated_data)
         return Response(PromotionRequestOutput(rows, many=True).data)
+
+
 class PromotionRequestCreateInput(serializers.Serializer):
     strategy_id = serializers.IntegerField()
     to_lane = serializers.CharField()
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     research_run_ids = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
 class PromotionRequestCreateApi(_NamesItsPermission, APIView):
     write_permission = promotion.REQUEST_PERMISSION
 
@@ -76,6 +91,8 @@ class PromotionRequestCreateApi(_NamesItsPermission, APIView):
         except GovernanceError as exc:
             return _refusal(exc)
         return Response(PromotionRequestOutput(promotion_request_dict(created)).data, status=status.HTTP_201_CREATED)
+
+
 class PromotionRequestDetailApi(APIView):
     @extend_schema(responses=PromotionRequestOutput)
     def get(self, request, request_id: int):
@@ -84,8 +101,12 @@ class PromotionRequestDetailApi(APIView):
         if row is None:
             return Response({"detail": f"no promotion request {request_id}"}, status=status.HTTP_404_NOT_FOUND)
         return Response(PromotionRequestOutput(promotion_request_dict(row)).data)
+
+
 class PromotionDecisionInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=False, trim_whitespace=True)
+
+
 class PromotionRequestApproveApi(_NamesItsPermission, APIView):
     write_permission = promotion.APPROVE_PERMISSION
 
@@ -98,6 +119,8 @@ class PromotionRequestApproveApi(_NamesItsPermission, APIView):
         except GovernanceError as exc:
             return _refusal(exc)
         return Response(PromotionRequestOutput(promotion_request_dict(row)).data)
+
+
 class PromotionRequestRejectApi(_NamesItsPermission, APIView):
     write_permission = promotion.APPROVE_PERMISSION
 
@@ -110,6 +133,8 @@ class PromotionRequestRejectApi(_NamesItsPermission, APIView):
         except GovernanceError as exc:
             return _refusal(exc)
         return Response(PromotionRequestOutput(promotion_request_dict(row)).data)
+
+
 class LaneHistoryOutput(serializers.Serializer):
     strategy_id = serializers.IntegerField()
     name = serializers.CharField()
@@ -117,6 +142,8 @@ class LaneHistoryOutput(serializers.Serializer):
     lane = serializers.CharField()
     since = serializers.DateTimeField()
     lane_change_id = serializers.IntegerField(allow_null=True)
+
+
 class LaneHistoryApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("at", str, description="ISO 8601 timestamp (default: now)")],
@@ -133,9 +160,11 @@ class LaneHistoryApi(APIView):
             if at is None:
                 return Response({"detail": f"`at` must be an ISO 8601 timestamp, got {raw!r}"}, status=status.HTTP_400_BAD_REQUEST)
             if timezone.is_naive(at):
-                at = timezone.make_aware(at, dt_timezone.utc)
+                at = timezone.make_aware(at, UTC)
         rows = lane_history_at(at=at)
         return Response({"at": at, "strategies": LaneHistoryOutput(rows, many=True).data})
+
+
 class CapitalRampOutput(serializers.Serializer):
     id = serializers.IntegerField()
     strategy_id = serializers.IntegerField()
@@ -148,6 +177,8 @@ class CapitalRampOutput(serializers.Serializer):
     started_at = serializers.DateTimeField()
     last_day = serializers.DateField(allow_null=True)
     ledger = serializers.ListField(child=serializers.DictField())
+
+
 class CapitalRampStatusApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("all", bool, description="Include stopped ramps")],

@@ -4,6 +4,7 @@ Postgres enforces the parts that must hold whatever code runs (migration `promot
 becomes `live` only in the transaction that applies an approved request, request statuses move only
 forward, approvals and ramp ledger rows are append-only.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.db import models
 
 def _default_ramp_schedule() -> list[float]:
     return [0.10, 0.25, 0.50, 1.00]
+
+
 class CheckpointPolicy(models.Model):
     """The pre-live checkpoint and capital-ramp thresholds (one row, id 1). Every edit is an AuditEvent."""
 
@@ -24,7 +27,9 @@ class CheckpointPolicy(models.Model):
     drill_max_age_hours = models.FloatField(default=72.0, help_text="A rollback drill must have passed within this many hours.")
     forbid_open_critical_alert = models.BooleanField(default=True, help_text="No critical continuity alert may be open.")
     ramp_schedule = models.JSONField(default=_default_ramp_schedule, help_text="Fractions of target capital, one step per trading day.")
-    ramp_max_drawdown_fraction = models.FloatField(default=0.02, help_text="A day losing more than this share of allocated capital is a breach.")
+    ramp_max_drawdown_fraction = models.FloatField(
+        default=0.02, help_text="A day losing more than this share of allocated capital is a breach."
+    )
     ramp_max_fallback_ratio = models.FloatField(default=0.25, help_text="A day with a higher execution fallback ratio is a breach.")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.CharField(max_length=150, blank=True)
@@ -36,18 +41,26 @@ class CheckpointPolicy(models.Model):
             models.CheckConstraint(
                 condition=models.Q(min_gate_non_error_ratio__gte=0, min_gate_non_error_ratio__lte=1), name="checkpointpolicy_ratio_0_1"
             ),
-            models.CheckConstraint(condition=models.Q(min_shadow_hours__gte=0, drill_max_age_hours__gt=0), name="checkpointpolicy_hours_valid"),
+            models.CheckConstraint(
+                condition=models.Q(min_shadow_hours__gte=0, drill_max_age_hours__gt=0), name="checkpointpolicy_hours_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return "checkpoint policy"
+
+
 class PromotionStatus(models.TextChoices):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
     EXPIRED = "expired"
     APPLIED = "applied"
+
+
 AUTONOMY_ACTOR = "autonomy"
+
+
 class PromotionRequest(models.Model):
     """A request to move one strategy version from one lane to another, with its checkpoint evidence."""
 
@@ -85,9 +98,13 @@ class PromotionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} strategy {self.strategy_id}@{self.version} {self.from_lane} -> {self.to_lane} [{self.status}]"
+
+
 class ApprovalDecision(models.TextChoices):
     APPROVE = "approve"
     REJECT = "reject"
+
+
 class Approval(models.Model):
     """One approver's decision on one request, with the reason they gave: append-only."""
 
@@ -107,9 +124,13 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} of request {self.request_id} by {self.approver_id}"
+
+
 class RampStatus(models.TextChoices):
     ACTIVE = "active"
     STOPPED = "stopped"
+
+
 class CapitalRamp(models.Model):
     """The capital ramp of one live promotion: where on its schedule the strategy stands."""
 
@@ -134,12 +155,16 @@ class CapitalRamp(models.Model):
 
     def __str__(self) -> str:
         return f"ramp of strategy {self.strategy_id}@{self.version}: step {self.step} ({self.fraction:.0%}) [{self.status}]"
+
+
 class RampCause(models.TextChoices):
     START = "start"
     CLEAN_DAY = "clean_day"
     BREACH = "breach"
     HOLD = "hold"
     STOP = "stop"
+
+
 class CapitalRampStep(models.Model):
     """One ledger row per ramp decision (start, each evaluated trading day, stop): append-only."""
 

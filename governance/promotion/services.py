@@ -3,27 +3,40 @@
 `_promotion_request_apply` is the only code that moves a strategy to `live`; Postgres refuses the
 move unless it happens in the transaction that applies an approved request (migration `promotion`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
-from governance.promotion.checkpoint import checkpoint_evaluate, checkpoint_inputs_gather, checkpoint_not_applicable
-from governance.promotion.models import AUTONOMY_ACTOR, Approval, ApprovalDecision, CapitalRamp, CapitalRampStep, CheckpointPolicy, PromotionRequest, PromotionStatus, RampCause, RampStatus
-from governance.lanes.models import LaneChangeCause
-from governance.promotion.ramp import BREACH, CLEAN, RampDayInputs, last_closed_session, ramp_day_inputs_gather, ramp_day_verdict
-from governance.errors import GovernanceError, GovernancePermissionDenied
-from governance.lanes.services import strategy_lane_change
-from torghut.core.models import AuditEvent
-from trading.strategies.models import Strategy
-from trading.strategies.models import Lane
-from research.selectors import research_run_get
-from research.selectors import research_runs
 
+from governance.errors import GovernanceError, GovernancePermissionDenied
+from governance.lanes.models import LaneChangeCause
+from governance.lanes.services import strategy_lane_change
+from governance.promotion.checkpoint import checkpoint_evaluate, checkpoint_inputs_gather, checkpoint_not_applicable
+from governance.promotion.models import (
+    AUTONOMY_ACTOR,
+    Approval,
+    ApprovalDecision,
+    CapitalRamp,
+    CapitalRampStep,
+    CheckpointPolicy,
+    PromotionRequest,
+    PromotionStatus,
+    RampCause,
+    RampStatus,
+)
+from governance.promotion.ramp import BREACH, CLEAN, RampDayInputs, ramp_day_inputs_gather, ramp_day_verdict
+from governance.promotion.selectors import promotion_request_approvals_count
+from research.selectors import research_run_get, research_runs
+from torghut.core.calendar import last_closed_session
+from torghut.core.models import AuditEvent
+from trading.strategies.models import Lane, Strategy
 
 APPROVERS_GROUP = "approvers"
 APPROVE_PERMISSION = "governance.approve_promotionrequest"
@@ -31,11 +44,22 @@ REQUEST_PERMISSION = "governance.add_promotionrequest"
 LIVE = "live"
 SHADOW = "shadow"
 _POLICY_FIELDS = (
-    "min_paper_runs", "min_shadow_hours", "min_shadow_decisions", "min_gate_non_error_ratio", "drill_max_age_hours",
-    "forbid_open_critical_alert", "ramp_schedule", "ramp_max_drawdown_fraction", "ramp_max_fallback_ratio",
+    "min_paper_runs",
+    "min_shadow_hours",
+    "min_shadow_decisions",
+    "min_gate_non_error_ratio",
+    "drill_max_age_hours",
+    "forbid_open_critical_alert",
+    "ramp_schedule",
+    "ramp_max_drawdown_fraction",
+    "ramp_max_fallback_ratio",
 )
+
+
 def _username(actor) -> str:
     return getattr(actor, "username", None) or str(actor or "")
+
+
 def approvers_group_ensure() -> Group:
     """The `approvers` group with the permissions an approver needs in the admin and the API."""
     group, _ = Group.objects.get_or_create(name=APPROVERS_GROUP)
@@ -45,10 +69,14 @@ def approvers_group_ensure() -> Group:
     )
     group.permissions.add(*wanted)
     return group
+
+
 def checkpoint_policy_ensure() -> CheckpointPolicy:
     """The policy row, created with the documented defaults the first time it is needed."""
     policy, _ = CheckpointPolicy.objects.get_or_create(pk=CheckpointPolicy.SINGLETON_ID)
     return policy
+
+
 def _schedule_validate(schedule: Any) -> None:
     if not isinstance(schedule, list) or not schedule:
         raise GovernanceError("ramp_schedule must be a non-empty list of fractions")
@@ -58,6 +86,8 @@ def _schedule_validate(schedule: Any) -> None:
         raise GovernanceError("ramp_schedule must hold numbers") from exc
     if any(not 0 < v <= 1 for v in values) or values != sorted(values) or values[-1] != 1.0:
         raise GovernanceError("ramp_schedule must rise within (0, 1] and end at 1.0")
+
+
 def checkpoint_policy_update(*, actor, changes: dict[str, Any], reason: str) -> CheckpointPolicy:
     """Change checkpoint or ramp thresholds; the old and new values go to the audit trail with the reason."""
     unknown = set(changes) - set(_POLICY_FIELDS)
@@ -80,15 +110,24 @@ def checkpoint_policy_update(*, actor, changes: dict[str, Any], reason: str) -> 
         policy.full_clean()
         policy.save()
         AuditEvent.objects.create(
-            actor=_username(actor), action="checkpoint_policy.update", object_type="CheckpointPolicy", object_id=str(policy.pk),
-            old=old, new={name: getattr(policy, name) for name in changes}, reason=reason.strip(),
+            actor=_username(actor),
+            action="checkpoint_policy.update",
+            object_type="CheckpointPolicy",
+            object_id=str(policy.pk),
+            old=old,
+            new={name: getattr(policy, name) for name in changes},
+            reason=reason.strip(),
         )
     return policy
+
+
 def _checkpoint(*, strategy, to_lane: str, now: datetime) -> dict[str, Any]:
     if to_lane != LIVE:
         return checkpoint_not_applicable(to_lane=to_lane, now=now)
     policy = checkpoint_policy_ensure()
     return checkpoint_evaluate(policy=policy, inputs=checkpoint_inputs_gather(strategy=strategy, now=now), now=now)
+
+
 def promotion_request_create(
     *, strategy_id: int, to_lane: str, requester, reason: str = "", research_run_ids: Iterable[str] = ()
 ) -> PromotionRequest:
@@ -113,19 +152,34 @@ def promotion_request_create(
         if PromotionRequest.objects.filter(strategy_id=strategy_id, status=PromotionStatus.PENDING).exists():
             raise GovernanceError(f"strategy {strategy_id} already has a pending promotion request")
         request = PromotionRequest.objects.create(
-            strategy=strategy, version=strategy.version, from_lane=strategy.lane, to_lane=to_lane,
-            requester=_username(requester), reason=reason, research_run_ids=[str(r) for r in research_run_ids],
+            strategy=strategy,
+            version=strategy.version,
+            from_lane=strategy.lane,
+            to_lane=to_lane,
+            requester=_username(requester),
+            reason=reason,
+            research_run_ids=[str(r) for r in research_run_ids],
             checkpoint_at_request=_checkpoint(strategy=strategy, to_lane=to_lane, now=now),
             approvals_required=max(1, settings.GOVERNANCE_LIVE_APPROVALS_REQUIRED) if to_lane == LIVE else 1,
             expires_at=now + timedelta(hours=settings.GOVERNANCE_PROMOTION_REQUEST_TTL_HOURS),
         )
         AuditEvent.objects.create(
-            actor=request.requester, action="promotion_request.create", object_type="PromotionRequest", object_id=str(request.pk),
-            new={"strategy_id": strategy_id, "version": request.version, "from_lane": request.from_lane, "to_lane": to_lane,
-                 "checkpoint_passed": request.checkpoint_at_request["passed"]},
+            actor=request.requester,
+            action="promotion_request.create",
+            object_type="PromotionRequest",
+            object_id=str(request.pk),
+            new={
+                "strategy_id": strategy_id,
+                "version": request.version,
+                "from_lane": request.from_lane,
+                "to_lane": to_lane,
+                "checkpoint_passed": request.checkpoint_at_request["passed"],
+            },
             reason=reason,
         )
     return request
+
+
 def promotion_request_from_research(*, run_id: str) -> PromotionRequest | None:
     """The autonomous lane asks for the promotion a passed research run recommends: requested by
     `autonomy`, citing the run. None (nothing to ask) when the run does not recommend promotion, the
@@ -144,9 +198,14 @@ def promotion_request_from_research(*, run_id: str) -> PromotionRequest | None:
     if PromotionRequest.objects.filter(research_run_ids__contains=[run_id]).exists():
         return None  # asked once for this run already; a rejection is not re-filed
     return promotion_request_create(
-        strategy_id=strategy.pk, to_lane=run.target_lane, requester=AUTONOMY_ACTOR,
-        reason=f"research run {run_id} recommends promotion to {run.target_lane}", research_run_ids=[run_id],
+        strategy_id=strategy.pk,
+        to_lane=run.target_lane,
+        requester=AUTONOMY_ACTOR,
+        reason=f"research run {run_id} recommends promotion to {run.target_lane}",
+        research_run_ids=[run_id],
     )
+
+
 def promotion_requests_from_research(*, lookback_hours: float = 24.0, limit: int = 100) -> list[PromotionRequest]:
     """File the autonomy requests for recent passed runs recommending promotion that have none yet."""
 
@@ -154,21 +213,35 @@ def promotion_requests_from_research(*, lookback_hours: float = 24.0, limit: int
     run_ids = list(research_runs(status="passed", recommendation="promote", since=since).values_list("run_id", flat=True)[:limit])
     filed = [promotion_request_from_research(run_id=run_id) for run_id in run_ids]
     return [request for request in filed if request is not None]
+
+
 def promotion_requests_expire(*, now: datetime | None = None) -> int:
     """Mark pending requests past their expiry as expired; returns how many."""
     now = now or timezone.now()
     with transaction.atomic():
         expired = list(
-            PromotionRequest.objects.select_for_update().filter(status=PromotionStatus.PENDING, expires_at__lte=now).values_list("pk", flat=True)
+            PromotionRequest.objects.select_for_update()
+            .filter(status=PromotionStatus.PENDING, expires_at__lte=now)
+            .values_list("pk", flat=True)
         )
         if expired:
             PromotionRequest.objects.filter(pk__in=expired).update(status=PromotionStatus.EXPIRED, decided_at=now)
-            AuditEvent.objects.bulk_create([
-                AuditEvent(actor="system", action="promotion_request.expire", object_type="PromotionRequest", object_id=str(pk),
-                           old={"status": "pending"}, new={"status": "expired"})
-                for pk in expired
-            ])
+            AuditEvent.objects.bulk_create(
+                [
+                    AuditEvent(
+                        actor="system",
+                        action="promotion_request.expire",
+                        object_type="PromotionRequest",
+                        object_id=str(pk),
+                        old={"status": "pending"},
+                        new={"status": "expired"},
+                    )
+                    for pk in expired
+                ]
+            )
     return len(expired)
+
+
 def _approver_check(*, approver, request: PromotionRequest | None = None, four_eyes: bool = True) -> None:
     if isinstance(approver, str) or not getattr(approver, "is_authenticated", False):
         raise GovernancePermissionDenied(f"{_username(approver) or 'anonymous'} is not a user: autonomy may request, never approve")
@@ -178,6 +251,8 @@ def _approver_check(*, approver, request: PromotionRequest | None = None, four_e
         raise GovernancePermissionDenied(f"{approver.username} is not in the `{APPROVERS_GROUP}` group")
     if four_eyes and request is not None and request.requester == approver.username:
         raise GovernancePermissionDenied("four eyes: the requester may not approve their own request")
+
+
 def _pending_locked(*, request_id: int, now: datetime) -> PromotionRequest:
     try:
         request = PromotionRequest.objects.select_for_update().get(pk=request_id)
@@ -188,6 +263,8 @@ def _pending_locked(*, request_id: int, now: datetime) -> PromotionRequest:
     if request.expires_at <= now:
         raise GovernanceError(f"request {request_id} expired at {request.expires_at.isoformat()}")
     return request
+
+
 def promotion_request_approve(*, request_id: int, approver, reason: str) -> PromotionRequest:
     """Record an approval. When the request has its required approvals, the lane change is applied in
     the same transaction. Refused for non-approvers, autonomy, the requester (four eyes), expired or
@@ -219,33 +296,46 @@ def promotion_request_approve(*, request_id: int, approver, reason: str) -> Prom
         else:
             Approval.objects.create(request=request, approver=approver, decision=ApprovalDecision.APPROVE, reason=reason.strip())
             request.save(update_fields=["checkpoint_at_approval"])
+            approvals = promotion_request_approvals_count(request)
             AuditEvent.objects.create(
-                actor=approver.username, action="promotion_request.approve", object_type="PromotionRequest", object_id=str(request.pk),
-                new={"approvals": _approvals_count(request), "required": request.approvals_required}, reason=reason.strip(),
+                actor=approver.username,
+                action="promotion_request.approve",
+                object_type="PromotionRequest",
+                object_id=str(request.pk),
+                new={"approvals": approvals, "required": request.approvals_required},
+                reason=reason.strip(),
             )
-            if _approvals_count(request) >= request.approvals_required:
+            if approvals >= request.approvals_required:
                 _promotion_request_apply(request=request, actor=approver.username, now=now)
     if refusal:
         raise GovernanceError(refusal)
     request.refresh_from_db()
     return request
-def _approvals_count(request: PromotionRequest) -> int:
-    return request.approvals.filter(decision=ApprovalDecision.APPROVE).exclude(approver__username=request.requester).count()
+
+
 def _promotion_request_apply(*, request: PromotionRequest, actor: str, now: datetime) -> None:
     """Approved -> applied -> lane change (+ capital ramp for live), inside the caller's transaction."""
     PromotionRequest.objects.filter(pk=request.pk).update(status=PromotionStatus.APPROVED, decided_at=now)
     PromotionRequest.objects.filter(pk=request.pk).update(status=PromotionStatus.APPLIED, applied_at=now)
     change = strategy_lane_change(
-        strategy_id=request.strategy_id, to_lane=request.to_lane, cause=LaneChangeCause.REQUEST, actor=actor,
+        strategy_id=request.strategy_id,
+        to_lane=request.to_lane,
+        cause=LaneChangeCause.REQUEST,
+        actor=actor,
         reason=f"promotion request #{request.pk}",
     )
     PromotionRequest.objects.filter(pk=request.pk).update(lane_change=change)
     AuditEvent.objects.create(
-        actor=actor, action="promotion_request.apply", object_type="PromotionRequest", object_id=str(request.pk),
+        actor=actor,
+        action="promotion_request.apply",
+        object_type="PromotionRequest",
+        object_id=str(request.pk),
         new={"lane_change_id": change.pk if change else None, "to_lane": request.to_lane},
     )
     if request.to_lane == LIVE:
         _capital_ramp_start(request=request, now=now)
+
+
 def promotion_request_reject(*, request_id: int, approver, reason: str) -> PromotionRequest:
     """An approver turns a pending request down with a reason (a requester may withdraw their own)."""
     if not reason.strip():
@@ -259,32 +349,56 @@ def promotion_request_reject(*, request_id: int, approver, reason: str) -> Promo
         Approval.objects.create(request=request, approver=approver, decision=ApprovalDecision.REJECT, reason=reason.strip())
         PromotionRequest.objects.filter(pk=request.pk).update(status=PromotionStatus.REJECTED, decided_at=now)
         AuditEvent.objects.create(
-            actor=approver.username, action="promotion_request.reject", object_type="PromotionRequest", object_id=str(request.pk),
-            old={"status": "pending"}, new={"status": "rejected"}, reason=reason.strip(),
+            actor=approver.username,
+            action="promotion_request.reject",
+            object_type="PromotionRequest",
+            object_id=str(request.pk),
+            old={"status": "pending"},
+            new={"status": "rejected"},
+            reason=reason.strip(),
         )
     request.refresh_from_db()
     return request
-def _ramp_step_write(*, ramp: CapitalRamp, cause: str, to_step: int, now: datetime, day=None, from_step: int | None = None,
-                     detail: dict | None = None) -> CapitalRampStep:
+
+
+def _ramp_step_write(
+    *, ramp: CapitalRamp, cause: str, to_step: int, now: datetime, day=None, from_step: int | None = None, detail: dict | None = None
+) -> CapitalRampStep:
     return CapitalRampStep.objects.create(
-        ramp=ramp, trading_day=day, from_step=from_step, to_step=to_step,
-        from_fraction=None if from_step is None else float(ramp.schedule[from_step]), to_fraction=float(ramp.schedule[to_step]),
-        cause=cause, detail=detail or {}, at=now,
+        ramp=ramp,
+        trading_day=day,
+        from_step=from_step,
+        to_step=to_step,
+        from_fraction=None if from_step is None else float(ramp.schedule[from_step]),
+        to_fraction=float(ramp.schedule[to_step]),
+        cause=cause,
+        detail=detail or {},
+        at=now,
     )
+
+
 def _capital_ramp_start(*, request: PromotionRequest, now: datetime) -> CapitalRamp:
     policy = checkpoint_policy_ensure()
     for old in CapitalRamp.objects.select_for_update().filter(strategy_id=request.strategy_id, status=RampStatus.ACTIVE):
         _capital_ramp_stop(ramp=old, now=now, why="superseded by a new live promotion")
     ramp = CapitalRamp.objects.create(
-        request=request, strategy_id=request.strategy_id, version=request.version, schedule=[float(v) for v in policy.ramp_schedule],
-        step=0, started_at=now,
+        request=request,
+        strategy_id=request.strategy_id,
+        version=request.version,
+        schedule=[float(v) for v in policy.ramp_schedule],
+        step=0,
+        started_at=now,
     )
     _ramp_step_write(ramp=ramp, cause=RampCause.START, to_step=0, now=now, detail={"request_id": request.pk})
     return ramp
+
+
 def _capital_ramp_stop(*, ramp: CapitalRamp, now: datetime, why: str) -> CapitalRampStep:
     ramp.status = RampStatus.STOPPED
     ramp.save(update_fields=["status"])
     return _ramp_step_write(ramp=ramp, cause=RampCause.STOP, from_step=ramp.step, to_step=ramp.step, now=now, detail={"why": why})
+
+
 def capital_ramps_close_day(*, now: datetime | None = None, inputs: RampDayInputs | None = None) -> list[CapitalRampStep]:
     """Evaluate the last closed NYSE session once for every active ramp: a clean day steps up, a breach
     steps down, an unreadable day holds. Sessions that opened before a ramp started do not count.
@@ -313,10 +427,17 @@ def capital_ramps_close_day(*, now: datetime | None = None, inputs: RampDayInput
                 to_step, cause = max(ramp.step - 1, 0), RampCause.BREACH
             else:
                 to_step, cause = ramp.step, RampCause.HOLD
-            written.append(_ramp_step_write(
-                ramp=ramp, cause=cause, from_step=ramp.step, to_step=to_step, now=now, day=session.day,
-                detail={"verdict": verdict, "reasons": reasons, "inputs": inputs.as_dict()},
-            ))
+            written.append(
+                _ramp_step_write(
+                    ramp=ramp,
+                    cause=cause,
+                    from_step=ramp.step,
+                    to_step=to_step,
+                    now=now,
+                    day=session.day,
+                    detail={"verdict": verdict, "reasons": reasons, "inputs": inputs.as_dict()},
+                )
+            )
             ramp.step, ramp.last_day = to_step, session.day
             ramp.save(update_fields=["step", "last_day"])
     return written

@@ -6,32 +6,37 @@ instant (decisions, risk checks and simulated orders run inline). `success_repor
 three figures: the share of 5-minute windows with non-zero signal throughput, the share of submitted
 orders with an execution row carrying provenance, and live promotions lacking evidence or approval.
 """
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from django.db.models import Sum
+
+from celery import current_app as app
+from django.db.models import F, FloatField, Sum
+from django.db.models.expressions import Func
 from django.db.models.functions import Floor
 from django.test import override_settings
 from django.utils import timezone
+
 from governance.lanes.models import LaneChange
-from django.db.models import F, FloatField
-from django.db.models.expressions import Func
-from trading.orders.models import Decision
-from trading.signals.models import IngestWindow
+from governance.promotion.models import PromotionRequest
+from governance.promotion.selectors import promotion_request_approvals_count
 from torghut.core import clickhouse
-from celery import current_app as app
-from trading.strategies.models import Strategy
+from torghut.devstack.simulator import MarketSimulator
+from trading.orders.models import Decision
 from trading.signals import source as signal_source
 from trading.signals.ingest import signals_ingest
-from torghut.devstack.simulator import MarketSimulator
+from trading.signals.models import IngestWindow
 from trading.signals.types import INDICATORS
-
+from trading.strategies.models import Strategy
 
 WINDOW_SECONDS = 300
 THROUGHPUT_GOAL = 0.999
+
+
 @dataclass(frozen=True)
 class SuccessReport:
     hours: float
@@ -46,37 +51,42 @@ class SuccessReport:
 
     @property
     def met(self) -> bool:
-        return (self.throughput_share >= THROUGHPUT_GOAL and self.orders > 0 and self.provenance_share == 1.0
-                and self.live_promotions_unapproved == 0)
+        return (
+            self.throughput_share >= THROUGHPUT_GOAL
+            and self.orders > 0
+            and self.provenance_share == 1.0
+            and self.live_promotions_unapproved == 0
+        )
 
     def as_dict(self) -> dict:
         return {**asdict(self), "met": self.met}
+
+
 def live_promotions_unapproved() -> tuple[int, int]:
     """(live promotions, those without evidence and approval), over the whole lane ledger.
 
     A move to `live` counts as approved only when an applied promotion request points at its ledger
     row, its checkpoint evidence at approval passed, and it carries at least the approvals it required
-    from people other than its requester. Without governance's promotion models every live move counts.
+    from people other than its requester.
     """
 
     moves = list(LaneChange.objects.filter(to_lane="live").values_list("id", flat=True))
     if not moves:
         return 0, 0
-    try:
-        from governance.promotion.models import PromotionRequest
-    except ImportError:
-        return len(moves), len(moves)
     approved = set()
     requests = PromotionRequest.objects.filter(lane_change_id__in=moves, status="applied").prefetch_related("approvals__approver")
     for request in requests:
-        approvals = sum(1 for a in request.approvals.all() if a.decision == "approve" and a.approver.get_username() != request.requester)
         evidence = (request.checkpoint_at_approval or {}).get("passed") is True
-        if evidence and approvals >= request.approvals_required:
+        if evidence and promotion_request_approvals_count(request) >= request.approvals_required:
             approved.add(request.lane_change_id)
     return len(moves), len(moves) - len(approved)
+
+
 def _epoch_of(field: str):
 
     return Func(F(field), function="EXTRACT", template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=FloatField())
+
+
 def success_report(*, source: str, account: str, start: datetime, end: datetime) -> SuccessReport:
     """Measure the success criterion over [start, end) for one ingest source and trading account."""
 
@@ -85,19 +95,31 @@ def success_report(*, source: str, account: str, start: datetime, end: datetime)
     per_bucket = (
         IngestWindow.objects.filter(source=source, account=account, started_at__gte=start, started_at__lt=end)
         .annotate(bucket=Floor((_epoch_of("started_at") - start_epoch) / WINDOW_SECONDS))
-        .values("bucket").annotate(accepted=Sum("rows_accepted"))
+        .values("bucket")
+        .annotate(accepted=Sum("rows_accepted"))
     )
     with_signals = sum(1 for row in per_bucket if row["accepted"])
     submitted = Decision.objects.filter(account=account, submitted_at__isnull=False)
-    with_provenance = submitted.filter(execution__isnull=False, execution__route_tag__in=["live", "reconciled"]) \
-        .exclude(execution__expected_adapter="").exclude(execution__actual_adapter="")
+    with_provenance = (
+        submitted.filter(execution__isnull=False, execution__route_tag__in=["live", "reconciled"])
+        .exclude(execution__expected_adapter="")
+        .exclude(execution__actual_adapter="")
+    )
     orders, covered = submitted.count(), with_provenance.count()
     live, unapproved = live_promotions_unapproved()
     return SuccessReport(
-        hours=(end - start).total_seconds() / 3600, windows=buckets, windows_with_signals=with_signals,
-        throughput_share=with_signals / buckets, orders=orders, orders_with_provenance=covered,
-        provenance_share=covered / orders if orders else 0.0, live_promotions=live, live_promotions_unapproved=unapproved,
+        hours=(end - start).total_seconds() / 3600,
+        windows=buckets,
+        windows_with_signals=with_signals,
+        throughput_share=with_signals / buckets,
+        orders=orders,
+        orders_with_provenance=covered,
+        provenance_share=covered / orders if orders else 0.0,
+        live_promotions=live,
+        live_promotions_unapproved=unapproved,
     )
+
+
 @dataclass(frozen=True)
 class SuccessRun:
     source: str
@@ -106,8 +128,18 @@ class SuccessRun:
     end: datetime
     polls: int
     rows_written: int
-def success_run(*, hours: float = 4.0, step_seconds: int = 30, symbol_count: int = 8, tick_seconds: int = 1, end: datetime | None = None,
-                seed: int = 11, progress: Callable[[str], None] | None = None) -> SuccessRun:
+
+
+def success_run(
+    *,
+    hours: float = 4.0,
+    step_seconds: int = 30,
+    symbol_count: int = 8,
+    tick_seconds: int = 1,
+    end: datetime | None = None,
+    seed: int = 11,
+    progress: Callable[[str], None] | None = None,
+) -> SuccessRun:
     """Replay `hours` of healthy market time ending at `end` (default now) through ingest and the order path.
 
     Every symbol gets one row per `tick_seconds` of market time; one ingest poll runs per `step_seconds`.
@@ -127,16 +159,24 @@ def success_run(*, hours: float = 4.0, step_seconds: int = 30, symbol_count: int
     clickhouse.ensure_database()
     for statement in signal_source.ddl_statements(table):
         clickhouse.execute("success_ddl", statement)
-    strategy = Strategy.objects.create(name=f"success-{run}", version="1", kind="macd_rsi", lane="paper", capital_fraction="0.05",
-                                       parameters={"adapter": "simulated"})
+    strategy = Strategy.objects.create(
+        name=f"success-{run}", version="1", kind="macd_rsi", lane="paper", capital_fraction="0.05", parameters={"adapter": "simulated"}
+    )
     eager = app.conf.task_always_eager
     # The order submission dispatched after each ingest commit runs inline, in market-time order.
     app.conf.task_always_eager = True
     written = 0
     try:
-        with override_settings(TRADING_SIGNAL_TABLE=table, TRADING_UNIVERSE_SOURCE="static", TRADING_UNIVERSE_STATIC_SYMBOLS=names,
-                               TRADING_INGEST_SHARDS=1, TRADING_SIGNAL_PROBE_CACHE_SECONDS=0, TRADING_EXECUTION_ADAPTER="simulated",
-                               TRADING_EXECUTION_FALLBACK_CHAIN=[], TRADING_MAX_ORDERS_PER_SECOND=1_000_000):
+        with override_settings(
+            TRADING_SIGNAL_TABLE=table,
+            TRADING_UNIVERSE_SOURCE="static",
+            TRADING_UNIVERSE_STATIC_SYMBOLS=names,
+            TRADING_INGEST_SHARDS=1,
+            TRADING_SIGNAL_PROBE_CACHE_SECONDS=0,
+            TRADING_EXECUTION_ADAPTER="simulated",
+            TRADING_EXECUTION_FALLBACK_CHAIN=[],
+            TRADING_MAX_ORDERS_PER_SECOND=1_000_000,
+        ):
             for k in range(1, steps + 1):
                 at = start + timedelta(seconds=k * step_seconds)
                 rows = []

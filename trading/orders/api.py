@@ -1,22 +1,29 @@
 """Read API of decisions and executions: filters, keyset cursor pagination, limit <= 500."""
+
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from trading.orders.selectors import ListFilters, decisions_list, executions_list
-from trading.orders.models import ADAPTERS, DecisionStatus, ExecutionStatus, RouteTag
 
+from trading.orders.adapters import ADAPTER_NAMES
+from trading.orders.models import DecisionStatus, ExecutionStatus, RouteTag
+from trading.orders.selectors import ListFilters, decisions_list, executions_list
 
 MAX_LIMIT = 500
+
+
 def cursor_encode(before_id: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"before": before_id}).encode()).decode().rstrip("=")
+
+
 def cursor_decode(cursor: str) -> int:
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
@@ -26,10 +33,12 @@ def cursor_decode(cursor: str) -> int:
     if not isinstance(before, int) or before < 1:
         raise serializers.ValidationError("not a cursor this API issued")
     return before
+
+
 class _FilterInput(serializers.Serializer):
     symbol = serializers.RegexField(r"^[A-Za-z0-9.\-/]{1,32}$", required=False)
     strategy = serializers.CharField(required=False, max_length=150)
-    adapter = serializers.ChoiceField(choices=ADAPTERS, required=False)
+    adapter = serializers.ChoiceField(choices=ADAPTER_NAMES, required=False)
     route_tag = serializers.ChoiceField(choices=RouteTag.choices, required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
@@ -46,10 +55,16 @@ class _FilterInput(serializers.Serializer):
         if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
             raise serializers.ValidationError({"until": ["must be after since"]})
         return attrs
+
+
 class DecisionFilterInput(_FilterInput):
     status = serializers.ChoiceField(choices=DecisionStatus.choices, required=False)
+
+
 class ExecutionFilterInput(_FilterInput):
     status = serializers.ChoiceField(choices=ExecutionStatus.choices, required=False)
+
+
 class ExecutionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     decision_id = serializers.IntegerField(allow_null=True)
@@ -72,6 +87,8 @@ class ExecutionOutput(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     filled_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+
 class DecisionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     strategy_id = serializers.IntegerField()
@@ -101,14 +118,20 @@ class DecisionOutput(serializers.Serializer):
     def get_execution_id(self, obj) -> int | None:
         execution = getattr(obj, "execution", None)  # the reverse one-to-one raises an AttributeError when absent
         return execution.id if execution else None
+
+
 class DecisionPageOutput(serializers.Serializer):
     results = DecisionOutput(many=True)
     next_cursor = serializers.CharField(allow_null=True)
     next = serializers.URLField(allow_null=True)
+
+
 class ExecutionPageOutput(serializers.Serializer):
     results = ExecutionOutput(many=True)
     next_cursor = serializers.CharField(allow_null=True)
     next = serializers.URLField(allow_null=True)
+
+
 def _filtered_page(request: Request, input_class, select, output_class) -> Response:
     params = {key: request.query_params.get(key) for key in request.query_params}
     data = input_class(data=params)
@@ -116,8 +139,13 @@ def _filtered_page(request: Request, input_class, select, output_class) -> Respo
         raise ValidationError(data.errors)
     v = data.validated_data
     filters = ListFilters(
-        symbol=v.get("symbol", ""), strategy=v.get("strategy", ""), status=v.get("status", ""), adapter=v.get("adapter", ""),
-        route_tag=v.get("route_tag", ""), since=v.get("since"), until=v.get("until"),
+        symbol=v.get("symbol", ""),
+        strategy=v.get("strategy", ""),
+        status=v.get("status", ""),
+        adapter=v.get("adapter", ""),
+        route_tag=v.get("route_tag", ""),
+        since=v.get("since"),
+        until=v.get("until"),
     )
     rows, next_before = select(filters=filters, before_id=v.get("cursor"), limit=v["limit"])
     next_cursor = cursor_encode(next_before) if next_before else None
@@ -127,6 +155,8 @@ def _filtered_page(request: Request, input_class, select, output_class) -> Respo
         query["cursor"] = next_cursor
         next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
     return Response({"results": output_class(rows, many=True).data, "next_cursor": next_cursor, "next": next_url})
+
+
 class DecisionListApi(APIView):
     """Decisions, newest first. Filters: symbol, strategy (id, name or name@version), status, adapter,
     route_tag, since, until; `limit` <= 500; `cursor` from the previous page's `next_cursor`."""
@@ -134,6 +164,8 @@ class DecisionListApi(APIView):
     @extend_schema(parameters=[DecisionFilterInput], responses=DecisionPageOutput)
     def get(self, request: Request) -> Response:
         return _filtered_page(request, DecisionFilterInput, decisions_list, DecisionOutput)
+
+
 class ExecutionListApi(APIView):
     """Executions with provenance, newest first. Same filters as decisions; `adapter` is the actual one."""
 

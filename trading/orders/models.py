@@ -1,18 +1,24 @@
 """Decisions (what a strategy wants) and executions (what happened at a venue, with provenance)."""
+
 from __future__ import annotations
 
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import F, Q
 
+from trading.orders.adapters import ADAPTER_NAMES
 
-ADAPTERS = ("simulated", "lean", "alpaca")
+
 class Side(models.TextChoices):
     BUY = "buy"
     SELL = "sell"
+
+
 class OrderType(models.TextChoices):
     MARKET = "market"
     LIMIT = "limit"
+
+
 class DecisionStatus(models.TextChoices):
     PLANNED = "planned"
     SUBMITTED = "submitted"
@@ -21,6 +27,8 @@ class DecisionStatus(models.TextChoices):
     CANCELED = "canceled"
     EXPIRED = "expired"
     SHADOW = "shadow"
+
+
 class Decision(models.Model):
     """One strategy's intent for one signal. `decision_hash` is the broker client order id."""
 
@@ -57,15 +65,23 @@ class Decision(models.Model):
         constraints = [
             # A constraint rather than unique=True: no extra LIKE index on a hash nobody searches by prefix.
             models.UniqueConstraint(fields=["decision_hash"], name="decision_hash_unique"),
-            models.UniqueConstraint(fields=["strategy", "account", "signal_symbol", "signal_event_ts", "signal_seq"], name="decision_one_per_strategy_signal"),
+            models.UniqueConstraint(
+                fields=["strategy", "account", "signal_symbol", "signal_event_ts", "signal_seq"], name="decision_one_per_strategy_signal"
+            ),
             models.CheckConstraint(condition=Q(status__in=[c.value for c in DecisionStatus]), name="decision_status_valid"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="decision_quantity_positive"),
-            models.CheckConstraint(condition=~Q(status=DecisionStatus.REJECTED) | ~Q(reject_reason=""), name="decision_rejection_has_reason"),
-            models.CheckConstraint(condition=~Q(status=DecisionStatus.SHADOW) | Q(shadow_fill_price__isnull=False), name="decision_shadow_has_fill"),
+            models.CheckConstraint(
+                condition=~Q(status=DecisionStatus.REJECTED) | ~Q(reject_reason=""), name="decision_rejection_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DecisionStatus.SHADOW) | Q(shadow_fill_price__isnull=False), name="decision_shadow_has_fill"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.side} {self.quantity} {self.symbol} [{self.status}] {self.decision_hash}"
+
+
 class ExecutionStatus(models.TextChoices):
     SUBMITTED = "submitted"
     PARTIALLY_FILLED = "partially_filled"
@@ -74,11 +90,17 @@ class ExecutionStatus(models.TextChoices):
     REJECTED = "rejected"
     EXPIRED = "expired"
     UNKNOWN = "unknown"
+
+
 FINAL_EXECUTION_STATUSES = (ExecutionStatus.FILLED, ExecutionStatus.CANCELED, ExecutionStatus.REJECTED, ExecutionStatus.EXPIRED)
+
+
 class RouteTag(models.TextChoices):
     LIVE = "live"
     RECONCILED = "reconciled"
     BACKFILL = "backfill"
+
+
 class Execution(models.Model):
     """An order at a venue. Provenance (expected vs actual adapter, why they differ) is enforced by Postgres."""
 
@@ -117,8 +139,8 @@ class Execution(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["client_order_id"], name="execution_client_order_id_unique"),
-            models.CheckConstraint(condition=Q(expected_adapter__in=ADAPTERS), name="execution_expected_adapter_known"),
-            models.CheckConstraint(condition=Q(actual_adapter__in=ADAPTERS), name="execution_actual_adapter_known"),
+            models.CheckConstraint(condition=Q(expected_adapter__in=ADAPTER_NAMES), name="execution_expected_adapter_known"),
+            models.CheckConstraint(condition=Q(actual_adapter__in=ADAPTER_NAMES), name="execution_actual_adapter_known"),
             # The heart of provenance: a reason exactly when the order went somewhere other than planned.
             models.CheckConstraint(
                 condition=(Q(expected_adapter=F("actual_adapter")) & Q(fallback_reason="") & Q(fallback_count=0))
@@ -127,7 +149,10 @@ class Execution(models.Model):
             ),
             models.CheckConstraint(condition=Q(route_tag__in=[c.value for c in RouteTag]), name="execution_route_tag_valid"),
             models.CheckConstraint(condition=Q(status__in=[c.value for c in ExecutionStatus]), name="execution_status_valid"),
-            models.CheckConstraint(condition=Q(quantity__gt=0, filled_quantity__gte=0, filled_quantity__lte=F("quantity")), name="execution_filled_within_quantity"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0, filled_quantity__gte=0, filled_quantity__lte=F("quantity")),
+                name="execution_filled_within_quantity",
+            ),
             models.CheckConstraint(
                 condition=~Q(status=ExecutionStatus.FILLED) | Q(filled_at__isnull=False, avg_fill_price__isnull=False),
                 name="execution_filled_has_time_and_price",
@@ -137,6 +162,8 @@ class Execution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_order_id} {self.expected_adapter}->{self.actual_adapter} [{self.status}]"
+
+
 class ExecutionImport(models.Model):
     """Order history recorded before provenance existed (broker statements, the previous system).
 
@@ -161,6 +188,8 @@ class ExecutionImport(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["client_order_id"], name="execution_import_client_order_id_unique")]
+
+
 class SignalMemory(models.Model):
     """The last signal the strategies saw per (account, symbol): the `prev` of the next decision, and
     the replay guard (a signal at or before it was already consumed)."""

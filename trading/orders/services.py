@@ -1,22 +1,25 @@
 """Writes of the order path: submit a decision, record what the venue said, reconcile, cancel, backfill."""
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+
 from torghut.core.db import prepared_cursor
 from trading.orders.adapters import ADAPTER_NAMES, adapter_class, adapter_get
 from trading.orders.adapters.base import AdapterError, OrderRequest, OrderState
-from trading.orders.adapters.router import RouteOutcome, adapter_chain, route_submit
+from trading.orders.adapters.router import RouteOutcome, adapter_chain, planned_adapter, route_submit
 from trading.orders.metrics import DECISION_TO_FILL, EXECUTION_ERRORS, EXECUTION_REQUESTS
-from trading.orders.models import Decision, Execution
-from trading.orders.models import FINAL_EXECUTION_STATUSES, DecisionStatus, ExecutionStatus, RouteTag
+from trading.orders.models import FINAL_EXECUTION_STATUSES, Decision, DecisionStatus, Execution, ExecutionStatus, RouteTag
 from trading.orders.risk import GateOutcome, decision_gate
-
+from trading.strategies.models import Strategy
 
 logger = logging.getLogger(__name__)
 # How an execution's status shows on its decision.
@@ -26,8 +29,12 @@ _DECISION_STATUS = {
     ExecutionStatus.REJECTED: DecisionStatus.REJECTED,
     ExecutionStatus.EXPIRED: DecisionStatus.EXPIRED,
 }
+
+
 def _strategy_adapter(decision: Decision) -> str:
     return str((decision.strategy.parameters or {}).get("adapter") or "")
+
+
 def decision_submit(*, decision_id: int) -> Execution | None:
     """Risk-check a planned decision, send it once through the router and record the outcome.
 
@@ -55,7 +62,9 @@ def decision_submit(*, decision_id: int) -> Execution | None:
     except ValueError as exc:
         # Claimed but sendable nowhere: say so on the decision rather than leave it in flight.
         logger.error("decision %s has no route: %s", decision.pk, exc)
-        Decision.objects.filter(pk=decision.pk).update(status=DecisionStatus.REJECTED, reject_reason="unknown_adapter", updated_at=timezone.now())
+        Decision.objects.filter(pk=decision.pk).update(
+            status=DecisionStatus.REJECTED, reject_reason="unknown_adapter", updated_at=timezone.now()
+        )
         EXECUTION_ERRORS.labels(category="unknown_adapter").inc()
         return None
     if decision.expected_adapter != chain[0]:
@@ -63,11 +72,18 @@ def decision_submit(*, decision_id: int) -> Execution | None:
         if adapter_class(chain[0]).external_side_effects:
             Decision.objects.filter(pk=decision.pk).update(expected_adapter=chain[0], updated_at=timezone.now())
     order = OrderRequest(
-        client_order_id=decision.decision_hash, symbol=decision.symbol, side=decision.side, quantity=decision.quantity,
-        order_type=decision.order_type, reference_price=decision.price, correlation_id=f"decision-{decision.pk}",
+        client_order_id=decision.decision_hash,
+        symbol=decision.symbol,
+        side=decision.side,
+        quantity=decision.quantity,
+        order_type=decision.order_type,
+        reference_price=decision.price,
+        correlation_id=f"decision-{decision.pk}",
     )
     outcome = route_submit(order=order, chain=chain)
     return execution_record(decision=decision, outcome=outcome, first_write=True, claim_pending=True)
+
+
 def _apply_state(execution: Execution, state: OrderState) -> bool:
     """Copy venue truth onto `execution`; True when this turned it filled."""
     was_filled = execution.status == ExecutionStatus.FILLED
@@ -84,6 +100,8 @@ def _apply_state(execution: Execution, state: OrderState) -> bool:
             execution.error_category = "contract_violation"
             return False
     return execution.status == ExecutionStatus.FILLED and not was_filled
+
+
 def _sync_decision(decision: Decision | None, execution: Execution, *, claim_pending: bool = False) -> None:
     if decision is None:
         return
@@ -95,17 +113,32 @@ def _sync_decision(decision: Decision | None, execution: Execution, *, claim_pen
     elif not claim_pending:
         return
     decision.save(update_fields=["status", "reject_reason", "updated_at", *(_CLAIM_FIELDS if claim_pending else ())])
+
+
 def _observe_fill(execution: Execution) -> None:
     if execution.decided_at and execution.filled_at:
-        DECISION_TO_FILL.labels(adapter=execution.actual_adapter).observe(max(0.0, (execution.filled_at - execution.decided_at).total_seconds()))
+        DECISION_TO_FILL.labels(adapter=execution.actual_adapter).observe(
+            max(0.0, (execution.filled_at - execution.decided_at).total_seconds())
+        )
+
+
 def _execution_apply(*, decision: Decision, outcome: RouteOutcome, route_tag: str, execution: Execution | None) -> tuple[Execution, bool]:
     """The execution row (new, or the given one) updated from `outcome`, unsaved; (row, newly filled)."""
     if execution is None:
         execution = Execution(
-            decision=decision, client_order_id=decision.decision_hash, account=decision.account, symbol=decision.symbol,
-            side=decision.side, quantity=decision.quantity, decided_at=decision.decided_at, submitted_at=decision.submitted_at,
-            expected_adapter=outcome.expected_adapter, actual_adapter=outcome.actual_adapter,
-            fallback_reason=outcome.fallback_reason, fallback_count=outcome.fallback_count, route_tag=route_tag,
+            decision=decision,
+            client_order_id=decision.decision_hash,
+            account=decision.account,
+            symbol=decision.symbol,
+            side=decision.side,
+            quantity=decision.quantity,
+            decided_at=decision.decided_at,
+            submitted_at=decision.submitted_at,
+            expected_adapter=outcome.expected_adapter,
+            actual_adapter=outcome.actual_adapter,
+            fallback_reason=outcome.fallback_reason,
+            fallback_count=outcome.fallback_count,
+            route_tag=route_tag,
         )
     newly_filled = False
     if outcome.state is not None:
@@ -116,6 +149,8 @@ def _execution_apply(*, decision: Decision, outcome: RouteOutcome, route_tag: st
     execution.error_category = execution.error_category or outcome.error_category
     execution.error_detail = outcome.error_detail
     return execution, newly_filled
+
+
 # What the submitting worker writes on the decision with its outcome (see `decision_submit`).
 _CLAIM_FIELDS = ("submitted_at", "expected_adapter")
 _INSERT_FIELDS = [f for f in Execution._meta.local_concrete_fields if not f.primary_key]
@@ -131,6 +166,8 @@ _EXECUTION_INSERT_SQL = (
     values=", ".join(["%s"] * len(_INSERT_FIELDS)),
     decision=connection.ops.quote_name(Decision._meta.db_table),
 )
+
+
 def _execution_insert(*, decision: Decision, execution: Execution, claim_pending: bool) -> bool:
     """Insert a new execution row and sync its decision in one statement (one round trip, atomic by
     itself). False, writing nothing, when the order already has a row."""
@@ -141,8 +178,10 @@ def _execution_insert(*, decision: Decision, execution: Execution, claim_pending
     reject_reason = (execution.error_category or "venue_rejected") if sync and status == DecisionStatus.REJECTED else decision.reject_reason
     now = timezone.now()
     with prepared_cursor() as cursor:
-        cursor.execute(_EXECUTION_INSERT_SQL, [*insert_params, status, reject_reason, decision.submitted_at, decision.expected_adapter, now,
-                                               decision.pk, sync])
+        cursor.execute(
+            _EXECUTION_INSERT_SQL,
+            [*insert_params, status, reject_reason, decision.submitted_at, decision.expected_adapter, now, decision.pk, sync],
+        )
         row = cursor.fetchone()
     if row is None:
         return False
@@ -151,8 +190,11 @@ def _execution_insert(*, decision: Decision, execution: Execution, claim_pending
     if sync:
         decision.status, decision.reject_reason, decision.updated_at = status, reject_reason, now
     return True
-def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: str = RouteTag.LIVE, first_write: bool = False,
-                     claim_pending: bool = False) -> Execution:
+
+
+def execution_record(
+    *, decision: Decision, outcome: RouteOutcome, route_tag: str = RouteTag.LIVE, first_write: bool = False, claim_pending: bool = False
+) -> Execution:
     """Write the execution row for a routed decision (or update the one reconciliation made meanwhile).
 
     `first_write` is the submitting worker's own write, which almost never finds a row: it inserts
@@ -179,6 +221,8 @@ def execution_record(*, decision: Decision, outcome: RouteOutcome, route_tag: st
     if newly_filled:
         _observe_fill(execution)
     return execution
+
+
 @dataclass(frozen=True)
 class ReconcileResult:
     refreshed: int = 0
@@ -186,8 +230,12 @@ class ReconcileResult:
     created: int = 0
     expired: int = 0
     errors: int = 0
+
+
 def _age(ts: datetime | None, now: datetime) -> float:
     return (now - ts).total_seconds() if ts else 0.0
+
+
 def executions_reconcile(*, limit: int = 500, factory: Callable[[str], object] = adapter_get) -> ReconcileResult:
     """Pull broker truth: refresh non-final executions, settle `unknown` ones by client order id,
     create `reconciled` rows for submitted decisions that reached a venue but have no execution, and
@@ -233,11 +281,14 @@ def executions_reconcile(*, limit: int = 500, factory: Callable[[str], object] =
 
     stale = now - timedelta(seconds=settings.TRADING_DECISION_TTL_SECONDS)
     expired += Decision.objects.filter(status=DecisionStatus.PLANNED, decided_at__lt=stale).update(
-        status=DecisionStatus.EXPIRED, reject_reason="dispatch_lost", updated_at=now)
+        status=DecisionStatus.EXPIRED, reject_reason="dispatch_lost", updated_at=now
+    )
 
     cutoff = now - timedelta(seconds=settings.TRADING_RECONCILE_GRACE_SECONDS)
     orphans = list(
-        Decision.objects.filter(status=DecisionStatus.SUBMITTED, execution__isnull=True, submitted_at__lt=cutoff).order_by("id").values_list("id", flat=True)[:limit]
+        Decision.objects.filter(status=DecisionStatus.SUBMITTED, execution__isnull=True, submitted_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )
     for decision_id in orphans:
         decision = Decision.objects.select_related("strategy").get(pk=decision_id)
@@ -256,13 +307,15 @@ def executions_reconcile(*, limit: int = 500, factory: Callable[[str], object] =
         if found is None:
             if all_answered and _age(decision.submitted_at, now) >= settings.TRADING_UNKNOWN_EXPIRE_SECONDS:
                 Decision.objects.filter(pk=decision.pk, status=DecisionStatus.SUBMITTED).update(
-                    status=DecisionStatus.EXPIRED, reject_reason="not_found_at_venue", updated_at=now)
+                    status=DecisionStatus.EXPIRED, reject_reason="not_found_at_venue", updated_at=now
+                )
                 expired += 1
             continue
         _hop, name, state = found
         expected = decision.expected_adapter or chain[0]
         outcome = RouteOutcome(
-            expected_adapter=expected, actual_adapter=name,
+            expected_adapter=expected,
+            actual_adapter=name,
             # The original hop reasons died with the worker; the route itself is the evidence.
             fallback_reasons=(f"fallback_from_{expected}_to_{name}",) if name != expected else (),
             state=state,
@@ -274,6 +327,8 @@ def executions_reconcile(*, limit: int = 500, factory: Callable[[str], object] =
             # The submitting worker recorded it a moment ago; nothing to add.
             continue
     return ReconcileResult(refreshed=refreshed, settled_unknown=settled, created=created, expired=expired, errors=errors)
+
+
 def orders_cancel_all() -> list[dict]:
     """Cancel open orders on every adapter; one result per adapter, failures included, never raised."""
     results = []
@@ -285,3 +340,37 @@ def orders_cancel_all() -> list[dict]:
             EXECUTION_ERRORS.labels(category=f"cancel_{exc.category}").inc()
             results.append({"adapter": name, "ok": False, "canceled": 0, "error": f"{name}_{exc.reason}"})
     return results
+
+
+def decision_plan(
+    *,
+    strategy: Strategy,
+    account: str,
+    symbol: str,
+    side: str,
+    quantity: Decimal,
+    price: Decimal,
+    decision_hash: str,
+    rationale: dict,
+    seq: int,
+) -> Decision:
+    """A planned decision that no signal produced (e.g. a rollback drill's order), routed as a strategy run
+    plans one so it takes the same gate path as real orders; send it with `decision_submit`."""
+    now = timezone.now()
+    return Decision.objects.create(
+        strategy=strategy,
+        strategy_version=strategy.version,
+        lane=strategy.lane,
+        account=account,
+        symbol=symbol,
+        side=side,
+        quantity=quantity,
+        price=price,
+        expected_adapter=planned_adapter(parameters=strategy.parameters, lane=strategy.lane),
+        rationale=rationale,
+        signal_symbol=symbol,
+        signal_event_ts=now,
+        signal_seq=seq,
+        decision_hash=decision_hash,
+        decided_at=now,
+    )

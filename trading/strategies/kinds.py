@@ -5,18 +5,22 @@ a time, and `decide_vectorised(cols, params)` for research, over whole arrays so
 (symbol, event_ts, seq). Both return +1 (buy), -1 (sell) or 0 (nothing); the test suite checks that
 they agree row for row.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-import numpy as np
-from trading.signals.types import Signal
 
+import numpy as np
+
+from trading.signals.types import Signal
 
 BUY = 1
 SELL = -1
 HOLD = 0
+
+
 class StrategyKind(Protocol):
     key: str
     defaults: Mapping[str, float]
@@ -27,6 +31,8 @@ class StrategyKind(Protocol):
     def decide_vectorised(self, cols: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> np.ndarray: ...
 
     def rationale(self, prev: Signal | None, cur: Signal) -> dict[str, float]: ...
+
+
 def _previous(values: np.ndarray, symbols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Values shifted by one row within each symbol run, and a mask of rows that have a previous row."""
     prev = np.empty_like(values)
@@ -36,6 +42,8 @@ def _previous(values: np.ndarray, symbols: np.ndarray) -> tuple[np.ndarray, np.n
     if len(values) > 1:
         has_prev[1:] = symbols[1:] == symbols[:-1]
     return prev, has_prev
+
+
 @dataclass(frozen=True)
 class MacdRsi:
     """Buy when the MACD histogram crosses above zero with RSI not overbought; sell on the cross below
@@ -68,8 +76,15 @@ class MacdRsi:
         return buy.astype(np.int8) - sell.astype(np.int8)
 
     def rationale(self, prev: Signal | None, cur: Signal) -> dict[str, float]:
-        return {"macd_hist_prev": prev.macd_hist if prev else None, "macd_hist": cur.macd_hist, "rsi14": cur.rsi14,
-                "macd": cur.macd, "macd_signal": cur.macd_signal}
+        return {
+            "macd_hist_prev": prev.macd_hist if prev else None,
+            "macd_hist": cur.macd_hist,
+            "rsi14": cur.rsi14,
+            "macd": cur.macd,
+            "macd_signal": cur.macd_signal,
+        }
+
+
 @dataclass(frozen=True)
 class BollingerReversion:
     """Buy when price closes below the lower band (having been above it); sell when it closes above the
@@ -100,9 +115,18 @@ class BollingerReversion:
         return np.where(buy, np.int8(BUY), np.where(sell, np.int8(SELL), np.int8(HOLD)))
 
     def rationale(self, prev: Signal | None, cur: Signal) -> dict[str, float]:
-        return {"price": cur.price, "boll_lower": cur.boll_lower, "boll_upper": cur.boll_upper, "boll_mid": cur.boll_mid,
-                "price_prev": prev.price if prev else None}
+        return {
+            "price": cur.price,
+            "boll_lower": cur.boll_lower,
+            "boll_upper": cur.boll_upper,
+            "boll_mid": cur.boll_mid,
+            "price_prev": prev.price if prev else None,
+        }
+
+
 STRATEGY_KINDS: dict[str, StrategyKind] = {kind.key: kind for kind in (MacdRsi(), BollingerReversion())}
+
+
 def strategy_kind(key: str) -> StrategyKind:
     try:
         return STRATEGY_KINDS[key]
