@@ -1,4 +1,6 @@
-"""Shared fixtures: users, API clients, and a real Celery worker against the real services."""
+"""Shared fixtures: users, API clients, the ta_signals table, local venues, and a real Celery worker
+against the real services."""
+
 from __future__ import annotations
 
 import os
@@ -12,6 +14,12 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+
+from tests.factories import operator_create
+from tests.signals import UNIVERSE, insert_signals
+from torghut.core import clickhouse
+from torghut.devstack.venues import VenueServer
+from trading.signals import source as signal_source
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +43,71 @@ def anon_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def operator(django_user_model):
+    return operator_create(username="operator")
+
+
+class SignalTable:
+    """The real ta_signals table; every write forgets the cached probe so the next read sees it."""
+
+    def insert(self, rows: list[tuple]) -> None:
+        insert_signals("ta_signals", rows)
+        signal_source.probe_forget()
+
+    def truncate(self) -> None:
+        clickhouse.execute("test_truncate", "TRUNCATE TABLE ta_signals")
+        signal_source.probe_forget()
+
+
+@pytest.fixture
+def signal_table(settings) -> Iterator[SignalTable]:
+    settings.TRADING_SIGNAL_PROBE_CACHE_SECONDS = 0
+    clickhouse.reset_connections()
+    signal_source.forget_table_shape()
+    table = SignalTable()
+    table.truncate()
+    yield table
+    table.truncate()
+    clickhouse.reset_connections()
+    signal_source.forget_table_shape()
+
+
+@pytest.fixture
+def static_universe(settings):
+    settings.TRADING_UNIVERSE_SOURCE = "static"
+    settings.TRADING_UNIVERSE_STATIC_SYMBOLS = list(UNIVERSE)
+    return UNIVERSE
+
+
+@pytest.fixture
+def lean_venue():
+    venue = VenueServer(kind="lean").start()
+    yield venue
+    venue.stop()
+
+
+@pytest.fixture
+def alpaca_venue():
+    venue = VenueServer(kind="alpaca").start()
+    yield venue
+    venue.stop()
+
+
+@pytest.fixture
+def venues(settings, lean_venue, alpaca_venue):
+    """Both local venues wired into the settings; LEAN expected, Alpaca next, simulated last."""
+    settings.TRADING_LEAN_URL = lean_venue.url
+    settings.TRADING_LEAN_TIMEOUT_SECONDS = 1.0
+    settings.TRADING_ALPACA_BASE_URL = alpaca_venue.url
+    settings.TRADING_ALPACA_KEY_ID = "test-key"
+    settings.TRADING_ALPACA_SECRET_KEY = "test-secret"
+    settings.TRADING_ALPACA_TIMEOUT_SECONDS = 1.0
+    settings.TRADING_EXECUTION_ADAPTER = "lean"
+    settings.TRADING_EXECUTION_FALLBACK_CHAIN = ["lean", "alpaca", "simulated"]
+    return lean_venue, alpaca_venue
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +159,24 @@ class WorkerProcess:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
         cmd = [
-            sys.executable, "-m", "celery", "-A", "torghut", "worker",
-            "-Q", queues, "--concurrency", str(concurrency), "--pool", "prefork",
-            "--hostname", f"{name}@%h", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "torghut",
+            "worker",
+            "-Q",
+            queues,
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            "prefork",
+            "--hostname",
+            f"{name}@%h",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
         ]
         if include:
             cmd += ["--include", include]
@@ -127,8 +215,17 @@ def start_worker(django_db_setup, django_db_blocker, _clean_broker) -> Iterator:
         database_name = connection.settings_dict["NAME"]
     started: list[WorkerProcess] = []
 
-    def _start(*, name: str, queues: str = "ingest,execution,research,governance,default", include: str = "tests.integration.worker_tasks", concurrency: int = 2, **env_overrides: str) -> WorkerProcess:
-        worker = WorkerProcess(env=worker_env(database_name=database_name, **env_overrides), queues=queues, name=name, concurrency=concurrency, include=include)
+    def _start(
+        *,
+        name: str,
+        queues: str = "ingest,execution,research,governance,default",
+        include: str = "tests.integration.worker_tasks",
+        concurrency: int = 2,
+        **env_overrides: str,
+    ) -> WorkerProcess:
+        worker = WorkerProcess(
+            env=worker_env(database_name=database_name, **env_overrides), queues=queues, name=name, concurrency=concurrency, include=include
+        )
         started.append(worker)
         worker.wait_ready()
         return worker

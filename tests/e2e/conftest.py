@@ -1,4 +1,5 @@
 """A real headless browser: Debian's chromium driven by Playwright (no browser download)."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,13 @@ import pytest
 CHROMIUM = os.environ.get("TORGHUT_E2E_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are

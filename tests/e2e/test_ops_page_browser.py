@@ -1,4 +1,5 @@
 """A real browser logs in and the operator page renders the loop's state (screenshot kept)."""
+
 import pytest
 
 from tests.e2e.conftest import admin_login

@@ -1,5 +1,6 @@
 """An approver approves a pending promotion in the Django admin and the lane changes; the requester
 cannot approve their own request."""
+
 import pytest
 
 from governance.promotion.models import PromotionRequest

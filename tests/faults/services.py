@@ -3,6 +3,7 @@
 Each instance binds 127.0.0.1 on free ports, keeps its data under var/faults/, and is stopped (and its
 data removed) by the test that started it. The shared services on 5432/6379/9000 are never touched.
 """
+
 from __future__ import annotations
 
 import glob
@@ -94,11 +95,29 @@ class PrivateRedis(_Process):
     def start(self, timeout: float = 20.0) -> PrivateRedis:
         import redis
 
-        self._spawn([
-            "redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.data_dir),
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
-            "--maxmemory-policy", "noeviction", "--protected-mode", "yes",
-        ])
+        self._spawn(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.data_dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--maxmemory-policy",
+                "noeviction",
+                "--protected-mode",
+                "yes",
+            ]
+        )
         client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
         self._await(lambda: client.ping(), timeout=timeout, what=f"private redis on {self.port}")
         return self
@@ -125,13 +144,23 @@ class PrivateClickHouse(_Process):
 
     def start(self, timeout: float = 90.0) -> PrivateClickHouse:
         d = self.data_dir
-        self._spawn([
-            "clickhouse-server", "--config-file=/etc/clickhouse-server/config.xml", "--",
-            f"--path={d}/data/", f"--tmp_path={d}/tmp/", f"--user_files_path={d}/data/user_files/",
-            f"--format_schema_path={d}/data/format_schemas/",
-            f"--tcp_port={self.tcp_port}", f"--http_port={self.http_port}", f"--interserver_http_port={self.interserver_port}",
-            "--listen_host=127.0.0.1", f"--logger.log={d}/log/server.log", f"--logger.errorlog={d}/log/err.log",
-        ])
+        self._spawn(
+            [
+                "clickhouse-server",
+                "--config-file=/etc/clickhouse-server/config.xml",
+                "--",
+                f"--path={d}/data/",
+                f"--tmp_path={d}/tmp/",
+                f"--user_files_path={d}/data/user_files/",
+                f"--format_schema_path={d}/data/format_schemas/",
+                f"--tcp_port={self.tcp_port}",
+                f"--http_port={self.http_port}",
+                f"--interserver_http_port={self.interserver_port}",
+                "--listen_host=127.0.0.1",
+                f"--logger.log={d}/log/server.log",
+                f"--logger.errorlog={d}/log/err.log",
+            ]
+        )
         self._await(self.ping, timeout=timeout, what=f"private clickhouse on {self.tcp_port}")
         return self
 
@@ -177,19 +206,33 @@ class PrivatePostgres:
         shutil.chown(self.socket_dir, user="postgres", group="postgres")
 
     def _as_postgres(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run(["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, timeout=timeout,
-                              check=True, cwd="/")
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, timeout=timeout, check=True, cwd="/"
+        )
 
     def init(self) -> PrivatePostgres:
-        self._as_postgres(_pg_bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                          "--no-sync", "--locale=C")
+        self._as_postgres(
+            _pg_bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"
+        )
         return self
 
     def start(self, timeout: float = 60.0) -> PrivatePostgres:
         options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.socket_dir} -c fsync=on"
         try:
-            self._as_postgres(_pg_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_path), "-o", options,
-                              "-w", "-t", str(int(timeout)), "start", timeout=timeout + 10)
+            self._as_postgres(
+                _pg_bin("pg_ctl"),
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.log_path),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "start",
+                timeout=timeout + 10,
+            )
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"pg_ctl start failed: {exc.stderr}\n{self.log_tail()}") from None
         return self
@@ -205,8 +248,9 @@ class PrivatePostgres:
         self.start()
 
     def psql(self, sql: str, database: str = "postgres") -> str:
-        return self._as_postgres("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
-                                 "-v", "ON_ERROR_STOP=1", "-tAc", sql).stdout.strip()
+        return self._as_postgres(
+            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql
+        ).stdout.strip()
 
     def create_database(self, *, name: str, owner: str = "torghut", password: str = "torghut") -> str:
         """Create a login role and database; returns its DATABASE_URL."""
@@ -226,4 +270,3 @@ class PrivatePostgres:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             pass
         shutil.rmtree(self.data_dir, ignore_errors=True)
-

@@ -1,4 +1,5 @@
 """Stop and start a project-started ClickHouse while two workers ingest from it: no row lost or read twice."""
+
 from __future__ import annotations
 
 import time
@@ -23,9 +24,16 @@ def test_stopping_clickhouse_during_ingest_loses_and_doubles_no_signal(private_c
     private_clickhouse.client().execute(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
     for statement in signal_source.ddl_statements(table):
         private_clickhouse.client(DATABASE).execute(statement)
-    env = {"CLICKHOUSE_URL": private_clickhouse.url(DATABASE), "CLICKHOUSE_CONNECT_TIMEOUT": "1", "TRADING_SIGNAL_TABLE": table,
-           "TRADING_SIGNAL_SOURCE": source, "TRADING_UNIVERSE_SOURCE": "static", "TRADING_UNIVERSE_STATIC_SYMBOLS": ",".join(names),
-           "TRADING_INGEST_BATCH_SIZE": "1000", "TRADING_SIGNAL_PROBE_CACHE_SECONDS": "1"}
+    env = {
+        "CLICKHOUSE_URL": private_clickhouse.url(DATABASE),
+        "CLICKHOUSE_CONNECT_TIMEOUT": "1",
+        "TRADING_SIGNAL_TABLE": table,
+        "TRADING_SIGNAL_SOURCE": source,
+        "TRADING_UNIVERSE_SOURCE": "static",
+        "TRADING_UNIVERSE_STATIC_SYMBOLS": ",".join(names),
+        "TRADING_INGEST_BATCH_SIZE": "1000",
+        "TRADING_SIGNAL_PROBE_CACHE_SECONDS": "1",
+    }
     workers = [start_worker(name=f"ch-ingest-{n}-{run}", queues=queue, concurrency=1, include="", **env) for n in (1, 2)]
     writer = h.SignalWriter(table=table, names=names, rate=2000, client=private_clickhouse.client(DATABASE))
     driver = h.IngestDriver(queue=queue, shards=1, interval=0.1)
@@ -36,11 +44,17 @@ def test_stopping_clickhouse_during_ingest_loses_and_doubles_no_signal(private_c
         private_clickhouse.stop()
         time.sleep(3.0)
         private_clickhouse.start()
-        wait_until(lambda: writer.rows_written > 0 and h.ingest_account(source=source).reasons.get("signals_present", 0) > 0,
-                   timeout=30, what="writes resumed")
+        wait_until(
+            lambda: writer.rows_written > 0 and h.ingest_account(source=source).reasons.get("signals_present", 0) > 0,
+            timeout=30,
+            what="writes resumed",
+        )
         accepted_at_recovery = h.ingest_account(source=source).accepted
-        wait_until(lambda: h.ingest_account(source=source).accepted > accepted_at_recovery + 2000, timeout=60,
-                   what="ingest resumed after the restart")
+        wait_until(
+            lambda: h.ingest_account(source=source).accepted > accepted_at_recovery + 2000,
+            timeout=60,
+            what="ingest resumed after the restart",
+        )
         writer.stop()
         in_clickhouse = h.signal_table_count(table, client=private_clickhouse.client(DATABASE))
         account = h.wait_for_drain(source=source, expected=in_clickhouse, timeout=90)

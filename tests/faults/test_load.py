@@ -1,4 +1,5 @@
 """A bounded run of bench/load.py: 8k signals/s over 500 symbols, two ingest workers (TORGHUT_LOAD_SECONDS, 20 s here)."""
+
 from __future__ import annotations
 
 import os

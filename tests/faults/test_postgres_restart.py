@@ -1,4 +1,5 @@
 """Restart a project-started PostgreSQL while a real worker persists research runs: no run is lost or doubled."""
+
 from __future__ import annotations
 
 import threading
@@ -7,7 +8,7 @@ import time
 import psycopg
 import pytest
 
-from tests.faults.conftest import research_payload
+from tests.factories import research_payload
 from tests.faults.services import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration, pytest.mark.timeout(240)]
@@ -37,8 +38,15 @@ def test_restarting_postgres_during_research_persistence_loses_and_doubles_no_ru
         ).fetchone()[0]
     spool = tmp_path / "spool"
     worker = private_worker(
-        name="fault-pg-worker", broker_url=private_redis.url, queues="research", concurrency=2,
-        DATABASE_URL=url, REDIS_URL=private_redis.url, DEAD_LETTER_SPOOL=str(spool), CELERY_RETRY_BACKOFF_MAX="2", CELERY_MAX_RETRIES="8",
+        name="fault-pg-worker",
+        broker_url=private_redis.url,
+        queues="research",
+        concurrency=2,
+        DATABASE_URL=url,
+        REDIS_URL=private_redis.url,
+        DEAD_LETTER_SPOOL=str(spool),
+        CELERY_RETRY_BACKOFF_MAX="2",
+        CELERY_MAX_RETRIES="8",
         DATABASE_CONNECT_TIMEOUT="2",
     )
     payloads = [research_payload(strategy_id=strategy_id, index=i) for i in range(RUNS)]
@@ -59,8 +67,12 @@ def test_restarting_postgres_during_research_persistence_loses_and_doubles_no_ru
     server.restart(mode="immediate", down_seconds=2.0)
     publisher.join(timeout=60)
     assert published.is_set()
-    wait_until(lambda: _count(url, "SELECT count(*) FROM research_researchrun") >= RUNS, timeout=120,
-               what=f"all {RUNS} runs written (worker log {worker.log_path})", interval=0.5)
+    wait_until(
+        lambda: _count(url, "SELECT count(*) FROM research_researchrun") >= RUNS,
+        timeout=120,
+        what=f"all {RUNS} runs written (worker log {worker.log_path})",
+        interval=0.5,
+    )
     worker.stop()
 
     assert written_before < RUNS, "the restart happened after persistence had finished"

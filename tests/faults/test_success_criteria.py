@@ -1,4 +1,5 @@
 """The roadmap's success criterion on a time-compressed 4-hour healthy run, printed by `manage.py success_criteria`."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,9 @@ def test_a_gap_in_the_stream_a_missing_execution_and_an_unapproved_live_move_eac
     # ... a live move in the ledger with no such request does not (Postgres keeps the strategy row out
     # of `live` without one, so only the ledger can show it).
     other = Strategy.objects.create(name="unapproved", version="1", kind="macd_rsi", lane="shadow")
-    LaneChange.objects.create(strategy=other, version="1", from_lane="shadow", to_lane="live", at=timezone.now(), cause="request",
-                              actor="someone")
+    LaneChange.objects.create(
+        strategy=other, version="1", from_lane="shadow", to_lane="live", at=timezone.now(), cause="request", actor="someone"
+    )
     report = success_report(source=run.source, account=run.account, start=run.start, end=run.end)
     assert (report.live_promotions, report.live_promotions_unapproved) == (2, 1) and not report.met
     with pytest.raises(CommandError):

@@ -6,6 +6,7 @@ afterwards every ClickHouse row is counted by exactly one IngestWindow. Submissi
 while the LEAN venue is still answering orders it has taken; afterwards the venue holds no order
 twice and every order it took has exactly one execution row.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration, 
 
 def _conninfo() -> str:
     params = connection.get_connection_params()
-    return psycopg.conninfo.make_conninfo(dbname=params.get("dbname") or connection.settings_dict["NAME"], user=params.get("user"),
-                                          password=params.get("password"), host=params.get("host"), port=params.get("port"))
+    return psycopg.conninfo.make_conninfo(
+        dbname=params.get("dbname") or connection.settings_dict["NAME"],
+        user=params.get("user"),
+        password=params.get("password"),
+        host=params.get("host"),
+        port=params.get("port"),
+    )
 
 
 def _waiting_on(conn: psycopg.Connection, table: str) -> int:
@@ -57,8 +63,14 @@ def test_killing_workers_mid_ingest_loses_no_signal_and_processes_none_twice(sta
     table, source, queue = f"ta_signals_kill_{run}", f"kill-{run}", f"faults-ingest-{run}"
     names = h.symbols(40)
     h.signal_table_create(table)
-    env = {"TRADING_SIGNAL_TABLE": table, "TRADING_SIGNAL_SOURCE": source, "TRADING_UNIVERSE_SOURCE": "static",
-           "TRADING_UNIVERSE_STATIC_SYMBOLS": ",".join(names), "TRADING_INGEST_BATCH_SIZE": "400", "TRADING_SIGNAL_PROBE_CACHE_SECONDS": "1"}
+    env = {
+        "TRADING_SIGNAL_TABLE": table,
+        "TRADING_SIGNAL_SOURCE": source,
+        "TRADING_UNIVERSE_SOURCE": "static",
+        "TRADING_UNIVERSE_STATIC_SYMBOLS": ",".join(names),
+        "TRADING_INGEST_BATCH_SIZE": "400",
+        "TRADING_SIGNAL_PROBE_CACHE_SECONDS": "1",
+    }
     victims = [start_worker(name=f"kill-ingest-{n}-{run}", queues=queue, concurrency=1, include="", **env) for n in (1, 2)]
     writer = h.SignalWriter(table=table, names=names, rate=2000)
     driver = h.IngestDriver(queue=queue, shards=1, interval=0.1)
@@ -75,8 +87,11 @@ def test_killing_workers_mid_ingest_loses_no_signal_and_processes_none_twice(sta
                 victim.stop(signal.SIGKILL)
             locker.rollback()
         heir = start_worker(name=f"kill-ingest-heir-{run}", queues=queue, concurrency=1, include="", **env)
-        wait_until(lambda: h.ingest_account(source=source).accepted > 0 and IngestCursor.objects.get(source=source).as_dict() != committed,
-                   timeout=60, what="the heir moving the cursor")
+        wait_until(
+            lambda: h.ingest_account(source=source).accepted > 0 and IngestCursor.objects.get(source=source).as_dict() != committed,
+            timeout=60,
+            what="the heir moving the cursor",
+        )
         time.sleep(2.0)
         writer.stop()
         in_clickhouse = h.signal_table_count(table)
@@ -97,12 +112,13 @@ def test_killing_workers_mid_ingest_loses_no_signal_and_processes_none_twice(sta
 
 
 def test_killing_a_worker_mid_submission_leaves_no_duplicate_order_and_one_execution_per_order(start_worker, settings):
-    from tests.trading.execution_fixtures import macd_cross_up, make_strategy
+    from tests.factories import make_strategy
+    from tests.signals import macd_cross_up
+    from torghut.devstack.venues import VenueServer
     from trading.orders.decisions import decisions_from_signals
+    from trading.orders.models import Decision, Execution
     from trading.orders.services import executions_reconcile
     from trading.orders.tasks import submit_decision
-    from trading.orders.models import Decision, Execution
-    from torghut.devstack.venues import VenueServer
 
     venue = VenueServer(kind="lean").start()
     try:
@@ -110,8 +126,14 @@ def test_killing_a_worker_mid_submission_leaves_no_duplicate_order_and_one_execu
         venue.set(slow_seconds=0.5, fault_phase="after_accept")
         run = uuid.uuid4().hex[:8]
         queue = f"faults-orders-{run}"
-        env = {"TRADING_EXECUTION_ADAPTER": "lean", "TRADING_EXECUTION_FALLBACK_CHAIN": "lean", "TRADING_LEAN_URL": venue.url,
-               "TRADING_LEAN_TIMEOUT_SECONDS": "10", "TRADING_MAX_ORDERS_PER_SECOND": "1000", "TRADING_DECISION_TTL_SECONDS": "600"}
+        env = {
+            "TRADING_EXECUTION_ADAPTER": "lean",
+            "TRADING_EXECUTION_FALLBACK_CHAIN": "lean",
+            "TRADING_LEAN_URL": venue.url,
+            "TRADING_LEAN_TIMEOUT_SECONDS": "10",
+            "TRADING_MAX_ORDERS_PER_SECOND": "1000",
+            "TRADING_DECISION_TTL_SECONDS": "600",
+        }
         victim = start_worker(name=f"kill-orders-{run}", queues=queue, concurrency=2, include="", **env)
         make_strategy(adapter="lean")
         decisions = []

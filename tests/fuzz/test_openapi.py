@@ -1,4 +1,5 @@
 """Schemathesis against the served OpenAPI schema: no server errors for any input, no anonymous writes."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,13 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 def _served_schema():

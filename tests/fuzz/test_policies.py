@@ -1,5 +1,6 @@
 """Hypothesis over policy inputs: the emergency-stop measurement and the research gates never crash and
 never turn an unknown or out-of-range value into a clean verdict."""
+
 from __future__ import annotations
 
 import math
@@ -8,7 +9,18 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.emergency.measures import BREACH, DEFAULT_STALE_REASONS, NOT_APPLICABLE, OK, STRICT, TRIGGER_SOURCE, UNREADABLE, WARNING, EmergencyInputs, measure
+from governance.emergency.measures import (
+    BREACH,
+    DEFAULT_STALE_REASONS,
+    NOT_APPLICABLE,
+    OK,
+    STRICT,
+    TRIGGER_SOURCE,
+    UNREADABLE,
+    WARNING,
+    EmergencyInputs,
+    measure,
+)
 from governance.emergency.models import EmergencyStopPolicy, Trigger
 from research.gates import ERROR, FAIL, GATES, NOT_EVALUATED, PASS, GateContext, gates_evaluate, gates_verdict
 from research.models import DEFAULT_THRESHOLDS
@@ -61,7 +73,8 @@ def test_an_emergency_measurement_never_raises_and_never_calls_an_unknown_or_ove
 
 def _trigger_inputs(trigger: str, inputs: EmergencyInputs) -> list[float | None]:
     return {
-        Trigger.SIGNAL_LAG: [inputs.signal_lag_seconds], Trigger.FALLBACK_RATIO: [inputs.fallback_ratio],
+        Trigger.SIGNAL_LAG: [inputs.signal_lag_seconds],
+        Trigger.FALLBACK_RATIO: [inputs.fallback_ratio],
         Trigger.PNL_DRAWDOWN: [inputs.pnl_total, inputs.allocated_capital],
     }.get(trigger, [])
 
@@ -72,7 +85,9 @@ def test_an_emergency_input_that_is_not_a_number_is_never_measured_clean(policy,
     result = measure(policy, inputs)
     if any(v is not None and math.isnan(v) for v in _trigger_inputs(policy.trigger, inputs)) and result.status != NOT_APPLICABLE:
         assert result.status in (UNREADABLE, BREACH), f"{policy.trigger}: {inputs} -> {result}"
-    if policy.trigger == Trigger.PNL_DRAWDOWN and not all(v is not None and math.isfinite(v) for v in _trigger_inputs(policy.trigger, inputs)):
+    if policy.trigger == Trigger.PNL_DRAWDOWN and not all(
+        v is not None and math.isfinite(v) for v in _trigger_inputs(policy.trigger, inputs)
+    ):
         assert result.status == UNREADABLE, f"{inputs} -> {result}"
 
 
@@ -80,8 +95,9 @@ def test_an_emergency_input_that_is_not_a_number_is_never_measured_clean(policy,
 @given(policy=policies, inputs=emergency_inputs, bigger=st.floats(min_value=0.0, max_value=1e6))
 def test_raising_an_emergency_threshold_never_turns_a_clean_measurement_into_a_breach(policy, inputs, bigger):
     first = measure(policy, inputs)
-    looser = EmergencyStopPolicy(trigger=policy.trigger, threshold=policy.threshold + bigger, warn_fraction=policy.warn_fraction,
-                                 params=policy.params)
+    looser = EmergencyStopPolicy(
+        trigger=policy.trigger, threshold=policy.threshold + bigger, warn_fraction=policy.warn_fraction, params=policy.params
+    )
     if first.status in (OK, WARNING):
         assert measure(looser, inputs).status in (OK, WARNING)
 
@@ -89,11 +105,16 @@ def test_raising_an_emergency_threshold_never_turns_a_clean_measurement_into_a_b
 metric = st.floats(allow_nan=True, allow_infinity=True)
 results = st.builds(
     SimulationResult,
-    signals=st.integers(0, 10**6), trades=st.integers(0, 10**5), net_pnl=metric, max_drawdown=metric, turnover=metric,
-    null_rate=metric, symbols=st.lists(st.sampled_from(["AAPL", "MSFT", "NVDA", "SPY", ""]), max_size=5, unique=True),
+    signals=st.integers(0, 10**6),
+    trades=st.integers(0, 10**5),
+    net_pnl=metric,
+    max_drawdown=metric,
+    turnover=metric,
+    null_rate=metric,
+    symbols=st.lists(st.sampled_from(["AAPL", "MSFT", "NVDA", "SPY", ""]), max_size=5, unique=True),
     last_event_ts=st.none() | st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)),
 )
-threshold_values = st.one_of(any_float, st.integers(-10**6, 10**6), st.text(max_size=6), st.none())
+threshold_values = st.one_of(any_float, st.integers(-(10**6), 10**6), st.text(max_size=6), st.none())
 raw_thresholds = st.dictionaries(st.sampled_from([*DEFAULT_THRESHOLDS, "unknown"]), threshold_values, max_size=len(DEFAULT_THRESHOLDS) + 1)
 full_thresholds = st.fixed_dictionaries({key: any_float for key in DEFAULT_THRESHOLDS})
 NOW = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
@@ -101,8 +122,14 @@ NOW = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
 
 def _context(result: SimulationResult, drill_hours_ago: float | None, expected: set[str]) -> GateContext:
     drilled = None if drill_hours_ago is None else NOW - timedelta(hours=drill_hours_ago)
-    return GateContext(result=result, window_start=NOW - timedelta(hours=1), window_end=NOW, expected_symbols=expected, now=NOW,
-                       last_drill_at=lambda: drilled)
+    return GateContext(
+        result=result,
+        window_start=NOW - timedelta(hours=1),
+        window_end=NOW,
+        expected_symbols=expected,
+        now=NOW,
+        last_drill_at=lambda: drilled,
+    )
 
 
 @POLICY_FUZZ
@@ -116,8 +143,12 @@ def test_gate_threshold_validation_either_refuses_or_returns_every_threshold_as_
 
 
 @POLICY_FUZZ
-@given(result=results, thresholds=st.one_of(full_thresholds, raw_thresholds), drill=st.none() | st.floats(0, 10_000),
-       expected=st.sets(st.sampled_from(["AAPL", "MSFT", "QQQ"])))
+@given(
+    result=results,
+    thresholds=st.one_of(full_thresholds, raw_thresholds),
+    drill=st.none() | st.floats(0, 10_000),
+    expected=st.sets(st.sampled_from(["AAPL", "MSFT", "QQQ"])),
+)
 def test_gates_never_raise_and_promote_only_when_every_gate_passes_on_finite_figures(result, thresholds, drill, expected):
     report = gates_evaluate(ctx=_context(result, drill, expected), thresholds=thresholds)
     assert [g["name"] for g in report] == [name for _, name, _ in GATES]

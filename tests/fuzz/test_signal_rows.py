@@ -1,4 +1,5 @@
 """Hypothesis over signal rows: bad-row classification never crashes and never stalls the cursor."""
+
 from __future__ import annotations
 
 import math
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.trading.conftest import UNIVERSE, signal_table, signal_row  # noqa: F401 - fixture
+from tests.signals import UNIVERSE, signal_row
 from trading.signals.ingest import BAD_INDICATOR, FUTURE_TIMESTAMP, NULL_SYMBOL, OUTSIDE_UNIVERSE, batch_validate
 from trading.signals.source import SignalColumns
 from trading.signals.types import INDICATORS
@@ -26,14 +27,18 @@ rows = st.lists(
 
 
 def _columns(raw: list[tuple], *, unicode_symbols: bool) -> SignalColumns:
-    ordered = sorted(((offset, sym if sym is not None else "", i, values, sym) for i, (sym, offset, values) in enumerate(raw)),
-                     key=lambda r: (r[0], r[1], r[2]))
+    ordered = sorted(
+        ((offset, sym if sym is not None else "", i, values, sym) for i, (sym, offset, values) in enumerate(raw)),
+        key=lambda r: (r[0], r[1], r[2]),
+    )
     symbols = [r[1] if unicode_symbols else r[4] for r in ordered]
     ts_us = [((NOW + timedelta(seconds=r[0])) - EPOCH) // timedelta(microseconds=1) for r in ordered]
     return SignalColumns(
         symbols=np.array(symbols, dtype=str if unicode_symbols else object) if symbols else np.array([], dtype=object),
-        ts_us=np.array(ts_us, dtype=np.int64), seqs=np.array([r[2] for r in ordered], dtype=np.int64),
-        sources=np.array(["fuzz"] * len(ordered), dtype=object), window_sizes=np.array(["1s"] * len(ordered), dtype=object),
+        ts_us=np.array(ts_us, dtype=np.int64),
+        seqs=np.array([r[2] for r in ordered], dtype=np.int64),
+        sources=np.array(["fuzz"] * len(ordered), dtype=object),
+        window_sizes=np.array(["1s"] * len(ordered), dtype=object),
         indicators=np.array([r[3] for r in ordered], dtype=np.float64).reshape(len(ordered), len(INDICATORS)),
     )
 
@@ -63,11 +68,12 @@ def test_every_row_is_accepted_or_counted_once_and_the_cursor_passes_every_row_n
 
 
 @pytest.mark.django_db
-@settings(max_examples=20, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(raw=st.lists(st.tuples(symbol_values.filter(lambda s: s is not None), indicator_values), min_size=1, max_size=80),
-       batch=st.integers(1, 25))
-def test_polling_a_table_of_fuzzed_rows_reads_each_once_and_reaches_the_tail(raw, batch, signal_table, static_universe):  # noqa: F811
+@settings(max_examples=20, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    raw=st.lists(st.tuples(symbol_values.filter(lambda s: s is not None), indicator_values), min_size=1, max_size=80),
+    batch=st.integers(1, 25),
+)
+def test_polling_a_table_of_fuzzed_rows_reads_each_once_and_reaches_the_tail(raw, batch, signal_table, static_universe):
     from trading.signals.ingest import signals_ingest
 
     signal_table.truncate()
@@ -86,10 +92,3 @@ def test_polling_a_table_of_fuzzed_rows_reads_each_once_and_reaches_the_tail(raw
             break
     assert window.rows_fetched == 0, f"cursor still short of the tail after {polls} polls of {batch}"
     assert (accepted, rejected) == (good, len(raw) - good)
-
-
-@pytest.fixture
-def static_universe(settings):
-    settings.TRADING_UNIVERSE_SOURCE = "static"
-    settings.TRADING_UNIVERSE_STATIC_SYMBOLS = list(UNIVERSE)
-    return UNIVERSE

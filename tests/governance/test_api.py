@@ -5,10 +5,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from governance.emergency.services import emergency_stop_evaluate, emergency_stop_policy_update
 from governance.evidence.models import EvidencePackage
 from governance.killswitch.models import KillSwitch, KillSwitchTransition
-from governance.emergency.services import emergency_stop_evaluate, emergency_stop_policy_update
-from tests.governance.conftest import healthy_inputs
+from tests.factories import healthy_inputs
 from torghut.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -109,8 +109,16 @@ def test_policy_edits_in_the_admin_are_audited(admin_client):
     emergency_stop_policy_update(trigger="signal_lag", actor="setup", reason="ensure rows", changes={})
     response = admin_client.post(
         "/admin/governance/emergencystoppolicy/" + str(_policy_pk("signal_lag")) + "/change/",
-        {"enabled": "on", "threshold": "900", "confirm_evaluations": "2", "clear_evaluations": "3", "warn_fraction": "0.8",
-         "unreadable_is_breach": "on", "params": "{}", "change_reason": "overnight feed is slower"},
+        {
+            "enabled": "on",
+            "threshold": "900",
+            "confirm_evaluations": "2",
+            "clear_evaluations": "3",
+            "warn_fraction": "0.8",
+            "unreadable_is_breach": "on",
+            "params": "{}",
+            "change_reason": "overnight feed is slower",
+        },
     )
     assert response.status_code == 302
     event = AuditEvent.objects.filter(action="emergency_stop_policy.update", reason="overnight feed is slower").get()
@@ -125,5 +133,7 @@ def _policy_pk(trigger: str) -> int:
 
 def test_the_openapi_schema_documents_the_governance_routes(api_client):
     schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    assert {"/governance/kill-switch", "/governance/kill-switch/engage", "/governance/evidence/{package_id}/download"} <= set(schema["paths"])
+    assert {"/governance/kill-switch", "/governance/kill-switch/engage", "/governance/evidence/{package_id}/download"} <= set(
+        schema["paths"]
+    )
     assert json.dumps(schema)

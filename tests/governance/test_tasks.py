@@ -1,12 +1,13 @@
 """The emergency-stop beat task and the drill task through a real worker."""
+
 from __future__ import annotations
 
 import pytest
 from django.conf import settings
 
 from governance.drills.models import DrillRun
-from governance.killswitch.models import KillSwitch
 from governance.emergency.models import TriggerState
+from governance.killswitch.models import KillSwitch
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +21,14 @@ def test_the_beat_task_evaluates_every_trigger_and_mirrors_the_persisted_state(c
     assert outcome["state"] == persisted
     assert redis_client.get(settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY).decode() == persisted
     states = TriggerState.objects.all()
-    assert {s.trigger for s in states} == {"signal_lag", "staleness_streak", "universe_unavailable", "research_failures", "fallback_ratio", "pnl_drawdown"}
+    assert {s.trigger for s in states} == {
+        "signal_lag",
+        "staleness_streak",
+        "universe_unavailable",
+        "research_failures",
+        "fallback_ratio",
+        "pnl_drawdown",
+    }
     # Every trigger reports what it saw: a value, or why it could not read one.
     for state in states:
         assert state.evaluated_at is not None

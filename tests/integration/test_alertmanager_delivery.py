@@ -1,4 +1,5 @@
 """Alert opens and closes reach a local Alertmanager receiver in v2 format through the real worker."""
+
 import time
 
 import pytest

@@ -1,4 +1,5 @@
 """Retries and dead letters through a real worker on the real Redis and Postgres."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ import uuid
 import pytest
 from django.conf import settings
 
-from torghut.core.models import DeadLetter
 from torghut.core.deadletters import dead_letter_replay
+from torghut.core.models import DeadLetter
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

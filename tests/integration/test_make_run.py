@@ -1,4 +1,5 @@
 """`make run`'s process set comes up with every printed URL answering, and Ctrl-C stops it all."""
+
 from __future__ import annotations
 
 import os
@@ -70,10 +71,14 @@ def test_make_run_starts_every_process_and_ctrl_c_stops_them(run_database, tmp_p
         "DEBUG": "1",
         "DATABASE_URL": run_database,
         "REDIS_URL": re.sub(r"/\d+$", "/13", settings.REDIS_URL),
-        "CELERY_BROKER_URL": "", "CELERY_RESULT_BACKEND": "",
+        "CELERY_BROKER_URL": "",
+        "CELERY_RESULT_BACKEND": "",
         "CLICKHOUSE_URL": re.sub(r"/[^/]*$", "/torghut_runcheck", settings.CLICKHOUSE_URL),
-        "WEB_PORT": str(web_port), "FLOWER_PORT": str(flower_port), "SIMULATOR_PORT": str(_free_port()),
-        "TRADING_VENUE_LEAN_PORT": str(_free_port()), "TRADING_VENUE_ALPACA_PORT": str(_free_port()),
+        "WEB_PORT": str(web_port),
+        "FLOWER_PORT": str(flower_port),
+        "SIMULATOR_PORT": str(_free_port()),
+        "TRADING_VENUE_LEAN_PORT": str(_free_port()),
+        "TRADING_VENUE_ALPACA_PORT": str(_free_port()),
         "FLOWER_BASIC_AUTH": "ops:ops-secret",
         "DEV_SUPERUSER": "runadmin:run-admin-pass",
         "TORGHUT_VAR_DIR": str(tmp_path),
@@ -87,7 +92,10 @@ def test_make_run_starts_every_process_and_ctrl_c_stops_them(run_database, tmp_p
     try:
         deadline = time.monotonic() + 120
         expected = {
-            f"{base}/admin/login/": 200, f"{base}/readyz": 200, f"{base}/metrics": 200, f"{base}/healthz": 200,
+            f"{base}/admin/login/": 200,
+            f"{base}/readyz": 200,
+            f"{base}/metrics": 200,
+            f"{base}/healthz": 200,
         }
         while time.monotonic() < deadline:
             seen = {url: _status(url) for url in expected}
@@ -108,8 +116,9 @@ def test_make_run_starts_every_process_and_ctrl_c_stops_them(run_database, tmp_p
         for name in ("web.1", "worker.1", "beat.1", "flower.1", "simulator.1", "venues.1"):
             assert f"{name} started" in output
         # `make drill` against this stack: every fault injected for real into its simulator, venues and research.
-        drill = subprocess.run(["bash", "scripts/manage.sh", "drill", "--trigger", "all"], cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=300)
+        drill = subprocess.run(
+            ["bash", "scripts/manage.sh", "drill", "--trigger", "all"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
         assert drill.returncode == 0, drill.stdout[-3000:] + drill.stderr[-3000:]
         for name in ("lag", "staleness", "lane_failures", "fallback", "drawdown"):
             assert f"\n{name}: passed halt=" in drill.stdout

@@ -1,5 +1,6 @@
 """Phase B on the real stack (beat, worker, Postgres, Redis, ClickHouse): simulated signals -> decisions ->
 executions -> a triggered emergency stop -> operator recovery, watched through the REST API."""
+
 from __future__ import annotations
 
 import time
@@ -8,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Permission
 
-from governance.evidence.models import EvidencePackage
 from governance.emergency.services import emergency_stop_policy_update
-from tests.trading.conftest import signal_row, signal_table  # noqa: F401  (fixture)
+from governance.evidence.models import EvidencePackage
+from tests.signals import signal_row
 from trading.strategies.models import Strategy
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -33,7 +34,10 @@ def _wait(what: str, probe, timeout: float = 60.0):
 
 
 def _macd_cross(symbol: str, at: datetime, seq: int) -> list[tuple]:
-    return [signal_row(symbol, at, seq, macd_hist=-0.2, rsi14=50.0), signal_row(symbol, at + timedelta(seconds=1), seq + 1, macd_hist=0.3, rsi14=50.0)]
+    return [
+        signal_row(symbol, at, seq, macd_hist=-0.2, rsi14=50.0),
+        signal_row(symbol, at + timedelta(seconds=1), seq + 1, macd_hist=0.3, rsi14=50.0),
+    ]
 
 
 def _filled(api, **filters) -> list[dict]:
@@ -49,8 +53,9 @@ def test_signals_flow_to_fills_then_a_lost_universe_halts_and_an_operator_resume
     Strategy.objects.create(name="macd", version="1", kind="macd_rsi", lane="paper", capital_fraction="0.1")
     # This test feeds a few signals, not a stream: while NYSE is open the quiet polls between them would
     # (rightly) trip the staleness trigger first. The universe is the fault under test, so staleness waits longer.
-    emergency_stop_policy_update(trigger="staleness_streak", actor=operator, reason="phase B test feeds sparse signals",
-                                 changes={"threshold": 10_000.0})
+    emergency_stop_policy_update(
+        trigger="staleness_streak", actor=operator, reason="phase B test feeds sparse signals", changes={"threshold": 10_000.0}
+    )
     jangar_server.symbols = ["AAPL", "MSFT"]
     try:
         start_beat(**FAST_BEAT)
@@ -69,7 +74,9 @@ def test_signals_flow_to_fills_then_a_lost_universe_halts_and_an_operator_resume
 
         # 2. The jangar universe goes away: ingest fails closed and the emergency stop halts trading.
         jangar_server.symbols = None
-        halted = _wait("a halt", lambda: (body := api_client.get("/trading/autonomy").json())["emergency_stop"]["state"] == "halted" and body)
+        halted = _wait(
+            "a halt", lambda: (body := api_client.get("/trading/autonomy").json())["emergency_stop"]["state"] == "halted" and body
+        )
         assert "universe_unavailable" in halted["emergency_stop"]["firing"]
         assert halted["signals"]["last_reason"] == "universe_source_unavailable"
         package = _wait("the evidence package", lambda: EvidencePackage.objects.order_by("-id").first())

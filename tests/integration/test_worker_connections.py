@@ -1,4 +1,5 @@
 """Workers keep one Postgres connection across tasks, yet a connection that broke is replaced, not failed on."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Tasks loaded only into the suite's workers (`--include`) to exercise retries and dead letters."""
+
 from __future__ import annotations
 
 import redis

@@ -1,4 +1,5 @@
 """After a short run of the loop, `/metrics` exports every metric the dashboard and alert rules use."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ from datetime import timedelta
 import pytest
 import yaml
 
+from tests.factories import make_strategy
 from tests.ops.test_grafana_dashboard import DASHBOARD, metric_names, panel_queries
-from tests.trading.conftest import now_utc, signal_row, signal_table, static_universe  # noqa: F401  (fixtures)
-from tests.trading.execution_fixtures import lean_venue, make_strategy  # noqa: F401  (fixture)
+from tests.signals import now_utc, signal_row
 from trading.orders.models import Decision
 
 pytestmark = pytest.mark.django_db
@@ -43,10 +44,14 @@ def short_run(settings, signal_table, static_universe, lean_venue):
     lean_venue.set(fail_status=503)
     make_strategy(name="macd")
     start = now_utc() - timedelta(seconds=30)
-    signal_table.insert([
-        signal_row("AAPL", start, 1, macd_hist=-0.2), signal_row("AAPL", start + timedelta(seconds=1), 2, macd_hist=0.3),
-        signal_row("MSFT", start, 1, macd_hist=0.2), signal_row("MSFT", start + timedelta(seconds=1), 2, macd_hist=-0.3),
-    ])
+    signal_table.insert(
+        [
+            signal_row("AAPL", start, 1, macd_hist=-0.2),
+            signal_row("AAPL", start + timedelta(seconds=1), 2, macd_hist=0.3),
+            signal_row("MSFT", start, 1, macd_hist=0.2),
+            signal_row("MSFT", start + timedelta(seconds=1), 2, macd_hist=-0.3),
+        ]
+    )
     window = signals_ingest(source=settings.TRADING_SIGNAL_SOURCE, account=settings.TRADING_ACCOUNT)
     assert window.rows_accepted == 4
     planned = list(Decision.objects.filter(status="planned").values_list("pk", flat=True))

@@ -1,4 +1,5 @@
 """The alert rules parse (`promtool check rules`) and fire exactly on the series meant to fire them."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -42,7 +43,13 @@ def test_a_rule_test_expecting_the_wrong_outcome_fails(promtool, tmp_path):
 
 def test_the_roadmap_phase_a_alerts_are_defined():
     text = RULES.read_text()
-    for alert in ("TorghutCursorAheadOfStream", "TorghutNoSignalsInWindow", "TorghutFallbackRatioOverBudget",
-                  "TorghutProvenanceCoverageBelowOne", "TorghutKillSwitchHalted", "TorghutDeadLettersPending",
-                  "TorghutDrawdownWarning"):
+    for alert in (
+        "TorghutCursorAheadOfStream",
+        "TorghutNoSignalsInWindow",
+        "TorghutFallbackRatioOverBudget",
+        "TorghutProvenanceCoverageBelowOne",
+        "TorghutKillSwitchHalted",
+        "TorghutDeadLettersPending",
+        "TorghutDrawdownWarning",
+    ):
         assert f"alert: {alert}" in text

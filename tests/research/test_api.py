@@ -1,5 +1,6 @@
 """Research API (runs with filters, detail with the gate report, evidence) and admin (runs read-only,
 gate policies editable with an audit trail)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -8,7 +9,7 @@ import pytest
 
 from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchRun
 from research.services import research_lane_run
-from tests.research.conftest import crossing_rows, insert_signals
+from tests.signals import crossing_rows, insert_signals
 from torghut.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,9 @@ def runs(signal_table, settings, make_strategy):
     settings.RESEARCH_SOURCE_TABLE = signal_table
     make_strategy("macd", lane="paper")
     make_strategy("ghost", kind="no_such_kind", lane="shadow")
-    insert_signals(signal_table, crossing_rows("AAPL", datetime(2026, 3, 2, 15, 10, tzinfo=UTC), [100, 101, 102, 104, 103], [-1, 1, 1, -1, -1]))
+    insert_signals(
+        signal_table, crossing_rows("AAPL", datetime(2026, 3, 2, 15, 10, tzinfo=UTC), [100, 101, 102, 104, 103], [-1, 1, 1, -1, -1])
+    )
     research_lane_run(now=NOW)
     return {run.strategy_name: run for run in ResearchRun.objects.all()}
 
@@ -76,8 +79,9 @@ def test_editing_a_gate_policy_in_admin_bumps_its_version_and_audits_who_old_and
     assert admin_client.post("/admin/research/gatepolicy/add/", form).status_code == 302
     policy = GatePolicy.objects.get(name="strict")
     changed = {**DEFAULT_THRESHOLDS, "max_drawdown": 0.02}
-    response = admin_client.post(f"/admin/research/gatepolicy/{policy.pk}/change/",
-                                 {"thresholds": json.dumps(changed), "active": "on", "reason": "tighter risk"})
+    response = admin_client.post(
+        f"/admin/research/gatepolicy/{policy.pk}/change/", {"thresholds": json.dumps(changed), "active": "on", "reason": "tighter risk"}
+    )
     assert response.status_code == 302
     policy.refresh_from_db()
     assert policy.version == 2 and policy.thresholds["max_drawdown"] == 0.02 and policy.updated_by == admin_user.username
@@ -87,7 +91,9 @@ def test_editing_a_gate_policy_in_admin_bumps_its_version_and_audits_who_old_and
     page = admin_client.get(f"/admin/research/gatepolicy/{policy.pk}/change/").content.decode()
     assert "tighter risk" in page
 
-    bad = admin_client.post(f"/admin/research/gatepolicy/{policy.pk}/change/", {"thresholds": json.dumps({"min_trades": "many"}), "active": "on"})
+    bad = admin_client.post(
+        f"/admin/research/gatepolicy/{policy.pk}/change/", {"thresholds": json.dumps({"min_trades": "many"}), "active": "on"}
+    )
     assert bad.status_code == 200 and "missing" in bad.content.decode()
     policy.refresh_from_db()
     assert policy.version == 2

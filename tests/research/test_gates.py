@@ -1,5 +1,6 @@
 """Gates: each category passes and fails on its threshold; operations is not evaluated without a drill;
 an exception inside a gate is an error, never a pass."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -14,15 +15,32 @@ END = datetime(2026, 3, 2, 15, 15, tzinfo=UTC)
 
 
 def _result(**overrides) -> SimulationResult:
-    values = dict(signals=100, decisions=6, trades=6, round_trips=3, net_pnl=12.5, max_drawdown=0.01, turnover=1.5,
-                  win_rate=0.66, null_rate=0.0, symbols=["AAPL", "MSFT"], last_event_ts=END - timedelta(seconds=30))
+    values = dict(
+        signals=100,
+        decisions=6,
+        trades=6,
+        round_trips=3,
+        net_pnl=12.5,
+        max_drawdown=0.01,
+        turnover=1.5,
+        win_rate=0.66,
+        null_rate=0.0,
+        symbols=["AAPL", "MSFT"],
+        last_event_ts=END - timedelta(seconds=30),
+    )
     values.update(overrides)
     return SimulationResult(**values)
 
 
 def _ctx(result=None, *, expected=("AAPL", "MSFT"), drill=None) -> GateContext:
-    return GateContext(result=result or _result(), window_start=END - timedelta(minutes=15), window_end=END,
-                       expected_symbols=set(expected), now=END, last_drill_at=lambda: drill)
+    return GateContext(
+        result=result or _result(),
+        window_start=END - timedelta(minutes=15),
+        window_end=END,
+        expected_symbols=set(expected),
+        now=END,
+        last_drill_at=lambda: drill,
+    )
 
 
 def _by_name(gates):
@@ -32,8 +50,14 @@ def _by_name(gates):
 def test_a_healthy_run_passes_every_gate_except_operations_which_is_not_evaluated_without_a_drill():
     gates = _by_name(gates_evaluate(ctx=_ctx(), thresholds=DEFAULT_THRESHOLDS))
     assert {name: g["status"] for name, g in gates.items()} == {
-        "null_rate": "pass", "staleness_seconds": "pass", "symbol_coverage": "pass", "min_trades": "pass",
-        "net_pnl": "pass", "max_drawdown": "pass", "turnover": "pass", "rollback_drill_age_hours": "not_evaluated",
+        "null_rate": "pass",
+        "staleness_seconds": "pass",
+        "symbol_coverage": "pass",
+        "min_trades": "pass",
+        "net_pnl": "pass",
+        "max_drawdown": "pass",
+        "turnover": "pass",
+        "rollback_drill_age_hours": "not_evaluated",
     }
     assert gates_verdict(list(gates.values())) == ("passed", "hold")
 
@@ -74,8 +98,14 @@ def test_an_exception_inside_a_gate_is_recorded_as_error_and_the_run_never_passe
         raise ConnectionError("governance unreachable")
 
     thresholds = {k: v for k, v in DEFAULT_THRESHOLDS.items() if k != "max_turnover"}  # a policy missing a threshold
-    ctx = GateContext(result=_result(), window_start=END - timedelta(minutes=15), window_end=END,
-                      expected_symbols={"AAPL", "MSFT"}, now=END, last_drill_at=broken_drill_reader)
+    ctx = GateContext(
+        result=_result(),
+        window_start=END - timedelta(minutes=15),
+        window_end=END,
+        expected_symbols={"AAPL", "MSFT"},
+        now=END,
+        last_drill_at=broken_drill_reader,
+    )
     gates = _by_name(gates_evaluate(ctx=ctx, thresholds=thresholds))
     assert gates["turnover"]["status"] == "error" and "KeyError" in gates["turnover"]["error"]
     assert gates["rollback_drill_age_hours"]["status"] == "error"
@@ -88,7 +118,13 @@ def test_an_exception_inside_a_gate_is_recorded_as_error_and_the_run_never_passe
 def test_the_governance_drill_selector_keeps_the_operations_gate_not_evaluated_until_a_drill_passes():
     from research.ports import last_passing_drill_at
 
-    ctx = GateContext(result=_result(), window_start=END - timedelta(minutes=15), window_end=END,
-                      expected_symbols={"AAPL", "MSFT"}, now=END, last_drill_at=last_passing_drill_at)
+    ctx = GateContext(
+        result=_result(),
+        window_start=END - timedelta(minutes=15),
+        window_end=END,
+        expected_symbols={"AAPL", "MSFT"},
+        now=END,
+        last_drill_at=last_passing_drill_at,
+    )
     gates = _by_name(gates_evaluate(ctx=ctx, thresholds=DEFAULT_THRESHOLDS))
     assert gates["rollback_drill_age_hours"]["status"] == "not_evaluated"

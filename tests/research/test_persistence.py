@@ -1,6 +1,7 @@
 """Persistence that loses nothing: Postgres refuses the run write for real (a table lock held by another
 session runs every try into lock_timeout), the payload is dead-lettered after retries, and replaying the
 letter once Postgres recovers writes the run exactly once."""
+
 from __future__ import annotations
 
 import time
@@ -14,9 +15,9 @@ from django.db import connection
 
 from research.models import ResearchRun
 from research.services import PERSIST_TASK, research_run_persist, research_run_record
-from tests.research.conftest import crossing_rows, insert_signals
-from torghut.core.models import DeadLetter
+from tests.signals import crossing_rows, insert_signals
 from torghut.core.deadletters import dead_letter_replay
+from torghut.core.models import DeadLetter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,8 +27,11 @@ def research_runs_locked() -> Iterator[None]:
     """Another session holds an ACCESS EXCLUSIVE lock on the runs table until the block ends."""
     params = connection.get_connection_params()
     conninfo = psycopg.conninfo.make_conninfo(
-        dbname=params.get("dbname") or connection.settings_dict["NAME"], user=params.get("user"),
-        password=params.get("password"), host=params.get("host"), port=params.get("port"),
+        dbname=params.get("dbname") or connection.settings_dict["NAME"],
+        user=params.get("user"),
+        password=params.get("password"),
+        host=params.get("host"),
+        port=params.get("port"),
     )
     with psycopg.connect(conninfo) as locker:
         locker.execute("LOCK TABLE research_researchrun IN ACCESS EXCLUSIVE MODE")
@@ -50,13 +54,34 @@ def _wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
 def _payload(strategy, run_id: str = "0123456789abcdef01234567") -> dict:
     now = datetime(2026, 3, 2, 15, 15, tzinfo=UTC)
     return {
-        "run_id": run_id, "trigger": "autonomous", "strategy_id": strategy.pk, "strategy_name": strategy.name,
-        "strategy_version": strategy.version, "strategy_kind": strategy.kind, "parameters": {},
-        "window_start": (now - timedelta(minutes=15)).isoformat(), "window_end": now.isoformat(), "source_table": "ta_signals",
-        "target_lane": "shadow", "policy_name": "default", "policy_version": 1, "started_at": now.isoformat(),
-        "status": "skipped", "signals": 0, "decisions": 0, "trades": 0, "net_pnl": 0.0, "max_drawdown": 0.0, "turnover": 0.0,
-        "win_rate": None, "errors": 0, "gate_report": {"run_id": run_id, "gates": []}, "gate_report_trace_id": "d" * 64,
-        "recommendation": "hold", "recommendation_trace_id": "e" * 64, "failure_reason": "no_signals_in_window",
+        "run_id": run_id,
+        "trigger": "autonomous",
+        "strategy_id": strategy.pk,
+        "strategy_name": strategy.name,
+        "strategy_version": strategy.version,
+        "strategy_kind": strategy.kind,
+        "parameters": {},
+        "window_start": (now - timedelta(minutes=15)).isoformat(),
+        "window_end": now.isoformat(),
+        "source_table": "ta_signals",
+        "target_lane": "shadow",
+        "policy_name": "default",
+        "policy_version": 1,
+        "started_at": now.isoformat(),
+        "status": "skipped",
+        "signals": 0,
+        "decisions": 0,
+        "trades": 0,
+        "net_pnl": 0.0,
+        "max_drawdown": 0.0,
+        "turnover": 0.0,
+        "win_rate": None,
+        "errors": 0,
+        "gate_report": {"run_id": run_id, "gates": []},
+        "gate_report_trace_id": "d" * 64,
+        "recommendation": "hold",
+        "recommendation_trace_id": "e" * 64,
+        "failure_reason": "no_signals_in_window",
         "finished_at": now.isoformat(),
     }
 
@@ -83,9 +108,15 @@ def test_the_lane_in_a_worker_dead_letters_a_run_postgres_refuses_and_replaying_
     from research.services import lane_window
     from research.tasks import persist_run, run_autonomous_lane
 
-    worker = start_worker(name="research-persist", queues="research,research_persist_test", include="",
-                          RESEARCH_SOURCE_TABLE=signal_table, RESEARCH_PERSIST_LOCK_TIMEOUT_MS="200",
-                          RESEARCH_PERSIST_ATTEMPTS="3", RESEARCH_PERSIST_BACKOFF_SECONDS="0.1")
+    worker = start_worker(
+        name="research-persist",
+        queues="research,research_persist_test",
+        include="",
+        RESEARCH_SOURCE_TABLE=signal_table,
+        RESEARCH_PERSIST_LOCK_TIMEOUT_MS="200",
+        RESEARCH_PERSIST_ATTEMPTS="3",
+        RESEARCH_PERSIST_BACKOFF_SECONDS="0.1",
+    )
     assert worker.proc.poll() is None
     make_strategy("persist-me", lane="paper")
     _, end = lane_window(now=datetime.now(UTC))

@@ -1,4 +1,5 @@
 """The real-price loader on the data shipped in bokeh-sampledata, and `manage.py research_run` on it."""
+
 from __future__ import annotations
 
 import io
@@ -9,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from research.models import ResearchRun
-from research.prices import daily_bars, shipped_rows, ema, indicators, rolling_mean_std, rsi
+from research.prices import daily_bars, ema, indicators, rolling_mean_std, rsi, shipped_rows
 from research.simulation import window_columns
 from trading.signals.types import INDICATORS
 
@@ -28,8 +29,9 @@ def test_the_shipped_ibm_bars_load_as_signal_rows_with_consistent_indicators(sig
     shipped = shipped_rows("IBM")
     assert f"IBM: {len(shipped)} daily bars loaded into {signal_table}" in out.getvalue()
 
-    cols = window_columns(table=signal_table, start=datetime(1990, 1, 1, tzinfo=UTC), end=datetime(2030, 1, 1, tzinfo=UTC),
-                          columns=INDICATORS)
+    cols = window_columns(
+        table=signal_table, start=datetime(1990, 1, 1, tzinfo=UTC), end=datetime(2030, 1, 1, tzinfo=UTC), columns=INDICATORS
+    )
     assert len(cols["symbol"]) == len(shipped) == 3270
     assert set(cols["symbol"]) == {"IBM"}
     last = {row["Date"]: row for row in shipped}["2013-03-01"]

@@ -1,5 +1,6 @@
 """Research runs from the autonomous lane: deterministic ids, every attempt persisted with its trace ids
 (skipped, failed and passed), and the Phase B guarantees enforced by the database itself."""
+
 from __future__ import annotations
 
 import re
@@ -10,10 +11,10 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from research import selectors
-from tests.factories import research_run_create
 from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchRun
 from research.services import gate_policy_create, gate_policy_update, research_lane_run, research_run_id
-from tests.research.conftest import crossing_rows, insert_signals
+from tests.factories import research_run_create
+from tests.signals import crossing_rows, insert_signals
 from torghut.core.models import AuditEvent
 
 NOW = datetime(2026, 3, 2, 15, 17, 12, tzinfo=UTC)  # lane window: [15:00, 15:15)
@@ -30,8 +31,11 @@ def lane_table(signal_table, settings):
 
 
 def _profitable_window(table: str) -> None:
-    insert_signals(table, crossing_rows("AAPL", IN_WINDOW, [100, 101, 102, 104, 103], [-1, 1, 1, -1, -1])
-                   + crossing_rows("MSFT", IN_WINDOW, [50, 50, 50], [1, 1, 1]))
+    insert_signals(
+        table,
+        crossing_rows("AAPL", IN_WINDOW, [100, 101, 102, 104, 103], [-1, 1, 1, -1, -1])
+        + crossing_rows("MSFT", IN_WINDOW, [50, 50, 50], [1, 1, 1]),
+    )
 
 
 def _assert_evidence(run: ResearchRun) -> None:
@@ -39,22 +43,32 @@ def _assert_evidence(run: ResearchRun) -> None:
     assert run.recommendation in {"promote", "hold", "deny"}
     assert run.gate_report["run_id"] == run.run_id
     assert run.gate_report["policy"]["version"] == run.policy_version
-    assert run.gate_report["window"] == {"start": run.window_start.isoformat(), "end": run.window_end.isoformat(),
-                                         "source_table": run.source_table}
+    assert run.gate_report["window"] == {
+        "start": run.window_start.isoformat(),
+        "end": run.window_end.isoformat(),
+        "source_table": run.source_table,
+    }
     assert "gates" in run.gate_report
     assert run.finished_at is not None
 
 
 def test_run_ids_are_deterministic_24_hex_over_version_window_policy_and_target_lane():
     start, end = datetime(2026, 3, 2, 15, tzinfo=UTC), datetime(2026, 3, 2, 15, 15, tzinfo=UTC)
-    args = dict(strategy_name="macd", strategy_version="1", window_start=start, window_end=end, policy_name="default",
-                policy_version=1, target_lane="shadow", source_table="ta_signals")
+    args = dict(
+        strategy_name="macd",
+        strategy_version="1",
+        window_start=start,
+        window_end=end,
+        policy_name="default",
+        policy_version=1,
+        target_lane="shadow",
+        source_table="ta_signals",
+    )
     run_id = research_run_id(**args)
     assert re.fullmatch(r"[0-9a-f]{24}", run_id)
     assert research_run_id(**args) == run_id
     assert research_run_id(**{**args, "window_start": start.astimezone(ZoneInfo("America/New_York"))}) == run_id
-    for change in ({"strategy_version": "2"}, {"window_end": end + timedelta(minutes=5)}, {"policy_version": 2},
-                   {"target_lane": "live"}):
+    for change in ({"strategy_version": "2"}, {"window_end": end + timedelta(minutes=5)}, {"policy_version": 2}, {"target_lane": "live"}):
         assert research_run_id(**{**args, **change}) != run_id
 
 
@@ -150,13 +164,36 @@ def test_a_policy_missing_a_threshold_records_the_gate_as_error_and_lowers_the_n
 
 def test_the_database_refuses_a_run_without_both_trace_ids_or_a_gate_report(make_strategy):
     strategy = make_strategy("macd")
-    base = dict(run_id="a" * 24, status="failed", strategy=strategy, strategy_name="macd", strategy_version="1",
-                strategy_kind="macd_rsi", window_start=NOW - timedelta(minutes=15), window_end=NOW, source_table="t",
-                target_lane="shadow", policy_name="default", policy_version=1, gate_report={"gates": []},
-                gate_report_trace_id="b" * 64, recommendation="deny", recommendation_trace_id="c" * 64,
-                failure_reason="boom", started_at=NOW, finished_at=NOW)
-    for broken in ({"gate_report_trace_id": ""}, {"recommendation_trace_id": ""}, {"gate_report": {}},
-                   {"failure_reason": ""}, {"recommendation": "promote"}, {"finished_at": None}, {"run_id": "xyz"}):
+    base = dict(
+        run_id="a" * 24,
+        status="failed",
+        strategy=strategy,
+        strategy_name="macd",
+        strategy_version="1",
+        strategy_kind="macd_rsi",
+        window_start=NOW - timedelta(minutes=15),
+        window_end=NOW,
+        source_table="t",
+        target_lane="shadow",
+        policy_name="default",
+        policy_version=1,
+        gate_report={"gates": []},
+        gate_report_trace_id="b" * 64,
+        recommendation="deny",
+        recommendation_trace_id="c" * 64,
+        failure_reason="boom",
+        started_at=NOW,
+        finished_at=NOW,
+    )
+    for broken in (
+        {"gate_report_trace_id": ""},
+        {"recommendation_trace_id": ""},
+        {"gate_report": {}},
+        {"failure_reason": ""},
+        {"recommendation": "promote"},
+        {"finished_at": None},
+        {"run_id": "xyz"},
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             ResearchRun.objects.create(**{**base, **broken})
     ResearchRun.objects.create(**base)
@@ -190,8 +227,9 @@ def test_no_finished_run_means_a_non_error_ratio_of_zero(make_strategy):
 
 def test_gate_policy_edits_bump_the_version_and_are_audited_with_old_and_new_values(db):
     policy = gate_policy_create(name="strict", thresholds=dict(DEFAULT_THRESHOLDS), actor="alice", active=True)
-    updated = gate_policy_update(policy_id=policy.pk, thresholds={**DEFAULT_THRESHOLDS, "min_trades": 10}, actor="bob",
-                                 reason="fewer lucky runs")
+    updated = gate_policy_update(
+        policy_id=policy.pk, thresholds={**DEFAULT_THRESHOLDS, "min_trades": 10}, actor="bob", reason="fewer lucky runs"
+    )
     assert updated.version == 2
     event = AuditEvent.objects.filter(action="gate_policy.update", object_id=str(policy.pk)).get()
     assert event.actor == "bob" and event.reason == "fewer lucky runs"
@@ -212,12 +250,34 @@ def test_the_running_marker_never_overwrites_a_finished_run_of_the_same_id(lane_
     _profitable_window(lane_table)
     research_lane_run(now=NOW)
     finished = ResearchRun.objects.get()
-    marker = {field: getattr(finished, field) for field in ("run_id", "trigger", "strategy_id", "strategy_name", "strategy_version",
-                                                           "strategy_kind", "parameters", "source_table", "target_lane",
-                                                           "policy_name", "policy_version")}
-    marker.update(window_start=finished.window_start.isoformat(), window_end=finished.window_end.isoformat(),
-                  started_at=finished.started_at.isoformat(), finished_at=None, status="running", recommendation="hold",
-                  gate_report={"gates": []}, gate_report_trace_id="a" * 64, recommendation_trace_id="b" * 64, failure_reason="")
+    marker = {
+        field: getattr(finished, field)
+        for field in (
+            "run_id",
+            "trigger",
+            "strategy_id",
+            "strategy_name",
+            "strategy_version",
+            "strategy_kind",
+            "parameters",
+            "source_table",
+            "target_lane",
+            "policy_name",
+            "policy_version",
+        )
+    }
+    marker.update(
+        window_start=finished.window_start.isoformat(),
+        window_end=finished.window_end.isoformat(),
+        started_at=finished.started_at.isoformat(),
+        finished_at=None,
+        status="running",
+        recommendation="hold",
+        gate_report={"gates": []},
+        gate_report_trace_id="a" * 64,
+        recommendation_trace_id="b" * 64,
+        failure_reason="",
+    )
     research_run_persist(payload=marker, only_if_absent=True)
     finished.refresh_from_db()
     assert finished.status == "passed" and finished.gate_report["gates"]

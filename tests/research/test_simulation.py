@@ -1,4 +1,5 @@
 """The paper simulation: fill model arithmetic on a hand-computed case, and the ClickHouse round trip."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from research.simulation import FillModel, paper_simulate, simulate, window_columns
-from tests.research.conftest import crossing_rows, insert_signals, signal_row
+from tests.signals import COLUMNS, crossing_rows, insert_signals, neutral_signal_row
 from trading.strategies.kinds import strategy_kind
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -17,14 +18,10 @@ FILL = FillModel(slippage_bps=10.0, fee_bps=2.0, notional=1000.0, capital=10000.
 def _hand_case_rows() -> list[tuple]:
     # AAPL: buy at 101 (hist crosses up on row 1), sell at 104 (crosses down on row 3).
     # MSFT: buy at 49 on row 1, still open at the end, marked at 48.
-    return crossing_rows("AAPL", T0, [100, 101, 102, 104, 103], [-1, 1, 1, -1, -1]) + crossing_rows(
-        "MSFT", T0, [50, 49, 48], [-1, 1, 1]
-    )
+    return crossing_rows("AAPL", T0, [100, 101, 102, 104, 103], [-1, 1, 1, -1, -1]) + crossing_rows("MSFT", T0, [50, 49, 48], [-1, 1, 1])
 
 
 def _columns(rows: list[tuple]) -> dict[str, np.ndarray]:
-    from tests.research.conftest import COLUMNS
-
     rows = sorted(rows, key=lambda r: (r[0], r[1], r[2]))
     return {name: np.array([row[i] for row in rows]) for i, name in enumerate(COLUMNS)}
 
@@ -59,7 +56,7 @@ def test_a_sell_without_a_position_and_a_repeated_buy_do_not_trade():
 
 def test_a_decision_on_a_row_without_a_usable_price_is_counted_as_an_error_not_filled():
     rows = crossing_rows("IBM", T0, [10, 11, 12], [-1, 1, 1])
-    rows[1] = signal_row("IBM", T0 + timedelta(seconds=10), 1, price=float("nan"), macd_hist=1.0)
+    rows[1] = neutral_signal_row("IBM", T0 + timedelta(seconds=10), 1, price=float("nan"), macd_hist=1.0)
     result = simulate(_columns(rows), kind=strategy_kind("macd_rsi"), params={}, fill=FILL)
     assert result.errors == 1 and result.trades == 0
     assert result.null_rate == pytest.approx(1 / 3)
@@ -67,7 +64,7 @@ def test_a_decision_on_a_row_without_a_usable_price_is_counted_as_an_error_not_f
 
 def test_price_falls_back_to_boll_mid_when_vwap_is_missing():
     rows = crossing_rows("IBM", T0, [10, 10, 12], [-1, 1, -1])
-    rows[1] = signal_row("IBM", T0 + timedelta(seconds=10), 1, price=10.0, vwap_w5m=float("nan"), boll_mid=11.0, macd_hist=1.0)
+    rows[1] = neutral_signal_row("IBM", T0 + timedelta(seconds=10), 1, price=10.0, vwap_w5m=float("nan"), boll_mid=11.0, macd_hist=1.0)
     result = simulate(_columns(rows), kind=strategy_kind("macd_rsi"), params={}, fill=FillModel(0.0, 0.0, 1100.0, 10000.0))
     assert result.net_pnl == pytest.approx(100.0 * (12 - 11))
 
@@ -76,10 +73,19 @@ def test_the_clickhouse_round_trip_gives_the_hand_computed_result_and_ignores_du
     rows = _hand_case_rows()
     insert_signals(signal_table, rows)
     insert_signals(signal_table, rows[:3])  # an unmerged re-delivery of the same keys
-    insert_signals(signal_table, [signal_row("AAPL", T0 - timedelta(hours=1), 0), signal_row("AAPL", T0 + timedelta(hours=1), 0)])
+    insert_signals(
+        signal_table, [neutral_signal_row("AAPL", T0 - timedelta(hours=1), 0), neutral_signal_row("AAPL", T0 + timedelta(hours=1), 0)]
+    )
     lines: list[str] = []
-    result = paper_simulate(table=signal_table, start=T0, end=T0 + timedelta(minutes=5), kind=strategy_kind("macd_rsi"),
-                            params={}, fill=FILL, progress=lines.append)
+    result = paper_simulate(
+        table=signal_table,
+        start=T0,
+        end=T0 + timedelta(minutes=5),
+        kind=strategy_kind("macd_rsi"),
+        params={},
+        fill=FILL,
+        progress=lines.append,
+    )
     assert result.signals == 8
     assert result.net_pnl == pytest.approx(5.653316, abs=1e-5)
     assert result.last_event_ts == T0 + timedelta(seconds=40)

@@ -1,4 +1,5 @@
 """The layer contract of `make lint` holds on the code and bites on an upward import."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,8 +15,14 @@ LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 
 def _lint_imports(where: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([LINT_IMPORTS, "--no-cache"], cwd=where, capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(where)})
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(where)},
+    )
 
 
 @pytest.fixture
@@ -32,13 +39,16 @@ def test_the_code_keeps_every_layer_contract():
     assert "BROKEN" not in result.stdout
 
 
-@pytest.mark.parametrize(("module", "upward"), [
-    ("trading/orders/probe.py", "from governance.killswitch.selectors import kill_switch_gate_policy"),
-    ("torghut/core/probe.py", "from trading.orders.models import Decision"),
-    ("trading/alerts/probe.py", "from trading.signals.continuity import continuity_evaluate"),
-    ("governance/killswitch/probe.py", "from governance.promotion.selectors import strategy_capital_multiplier"),
-    ("research/probe.py", "import torghut.celery"),
-])
+@pytest.mark.parametrize(
+    ("module", "upward"),
+    [
+        ("trading/orders/probe.py", "from governance.killswitch.selectors import kill_switch_gate_policy"),
+        ("torghut/core/probe.py", "from trading.orders.models import Decision"),
+        ("trading/alerts/probe.py", "from trading.signals.continuity import continuity_evaluate"),
+        ("governance/killswitch/probe.py", "from governance.promotion.selectors import strategy_capital_multiplier"),
+        ("research/probe.py", "import torghut.celery"),
+    ],
+)
 def test_an_upward_import_breaks_the_contract(house_copy: Path, module: str, upward: str):
     (house_copy / module).write_text(upward + "\n")
     result = _lint_imports(house_copy)

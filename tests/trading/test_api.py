@@ -1,14 +1,14 @@
 """/trading/status, /trading/autonomy and /trading/alerts over real polls, and the signal metrics."""
+
 from __future__ import annotations
 
 import pytest
 from django.utils import timezone
 
+from tests.signals import now_utc, seconds_ago, signal_row
 from trading.alerts.models import Alert
 from trading.alerts.services import alert_close, alert_open
 from trading.signals.ingest import signals_ingest
-
-from tests.trading.conftest import now_utc, seconds_ago, signal_row
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,13 @@ def test_status_carries_the_ingest_reason_telemetry(api_client, signal_table, st
     assert body["last_window"]["reason"] == "cursor_tail_stable"
     assert body["lag_seconds"] == pytest.approx(5, abs=2)
     assert body["thresholds"] == {"streak": 2, "lag_seconds": 300.0, "clear_polls": 2}
-    assert body["universe"] == {"source": "static", "status": "static", "reason": "", "symbols": 4, "cache_age_seconds": body["universe"]["cache_age_seconds"]}
+    assert body["universe"] == {
+        "source": "static",
+        "status": "static",
+        "reason": "",
+        "symbols": 4,
+        "cache_age_seconds": body["universe"]["cache_age_seconds"],
+    }
     assert body["continuity_state"] in {"degraded", "suppressed"}
     assert isinstance(body["market_open"], bool)
     assert body["open_alerts"] == []
@@ -71,7 +77,9 @@ def test_metrics_expose_rows_reasons_streaks_lag_universe_and_alerts(client, sig
     now = now_utc()
     signal_table.insert([signal_row("AAPL", seconds_ago(now, 5), 1), signal_row("NOPE", seconds_ago(now, 5), 2)])
     signals_ingest(source="ta", account="paper", now=now)
-    Alert.objects.create(key="signal_continuity:ta:paper:0", reason="x", severity="warning", opened_at=timezone.now(), last_seen=timezone.now())
+    Alert.objects.create(
+        key="signal_continuity:ta:paper:0", reason="x", severity="warning", opened_at=timezone.now(), last_seen=timezone.now()
+    )
 
     text = client.get("/metrics").content.decode()
 

@@ -1,5 +1,6 @@
 """The rollback drill on a real paper stack: a market simulator process writing to ClickHouse, the local
 LEAN and Alpaca venues over HTTP, Postgres and Redis. Each drill breaks that stack for real."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,20 +14,18 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from governance.drills.models import DrillRun
+from governance.drills.selectors import last_passing_drill_at
 from governance.drills.services import DRILL_TRIGGERS, drill_in_progress, drill_run
 from governance.emergency.measures import emergency_inputs_collect
-from governance.drills.models import DrillRun
-from governance.killswitch.models import KillSwitch, KillSwitchTransition
-from governance.lanes.models import LaneChange
 from governance.emergency.models import TriggerState
-from governance.killswitch.selectors import kill_switch_order_check
-from governance.drills.selectors import last_passing_drill_at
 from governance.errors import GovernanceError
+from governance.killswitch.models import KillSwitch, KillSwitchTransition
+from governance.killswitch.selectors import kill_switch_order_policy
 from governance.killswitch.services import kill_switch_engage
+from governance.lanes.models import LaneChange
 from tests.conftest import worker_env
 from tests.faults.services import free_port, wait_until
-from tests.trading.conftest import signal_table  # noqa: F401  (fixture)
-from tests.trading.execution_fixtures import alpaca_venue, lean_venue, venues  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +40,23 @@ def simulator(settings, signal_table, tmp_path):
     env = worker_env(database_name=django_settings.DATABASES["default"]["NAME"])
     log = open(tmp_path / "simulator.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "simulate_market", "--symbols", ",".join(SYMBOLS), "--rate", "4", "--port", str(port),
-         "--duration", "300"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "manage.py",
+            "simulate_market",
+            "--symbols",
+            ",".join(SYMBOLS),
+            "--rate",
+            "4",
+            "--port",
+            str(port),
+            "--duration",
+            "300",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     settings.GOVERNANCE_DRILL_SIMULATOR_URL = f"http://127.0.0.1:{port}/control"
     settings.TRADING_UNIVERSE_SOURCE = "static"
@@ -71,9 +85,15 @@ def test_no_drill_means_no_last_passing_drill():
 
 def test_last_passing_drill_is_the_newest_passed_run_only():
     now = timezone.now()
-    DrillRun.objects.create(trigger="signal_lag", started_at=now - dt.timedelta(hours=5), finished_at=now - dt.timedelta(hours=5), passed=True)
-    DrillRun.objects.create(trigger="signal_lag", started_at=now - dt.timedelta(hours=1), finished_at=now - dt.timedelta(hours=1), passed=False)
-    DrillRun.objects.create(trigger="pnl_drawdown", started_at=now - dt.timedelta(hours=3), finished_at=now - dt.timedelta(hours=3), passed=True)
+    DrillRun.objects.create(
+        trigger="signal_lag", started_at=now - dt.timedelta(hours=5), finished_at=now - dt.timedelta(hours=5), passed=True
+    )
+    DrillRun.objects.create(
+        trigger="signal_lag", started_at=now - dt.timedelta(hours=1), finished_at=now - dt.timedelta(hours=1), passed=False
+    )
+    DrillRun.objects.create(
+        trigger="pnl_drawdown", started_at=now - dt.timedelta(hours=3), finished_at=now - dt.timedelta(hours=3), passed=True
+    )
     assert last_passing_drill_at() == now - dt.timedelta(hours=3)
 
 
@@ -83,14 +103,22 @@ def _measurement(run: DrillRun, trigger: str) -> dict:
 
 def _assert_passed_and_clean(run: DrillRun, trigger: str) -> None:
     assert run.passed, (run.checks, run.error, run.fault)
-    assert set(run.checks) == {"healthy_before", "halted", "order_path_refuses", "evidence_complete", "cancel_complete", "evidence_chain_valid",
-                               "recovery_path", "resumed"}
+    assert set(run.checks) == {
+        "healthy_before",
+        "halted",
+        "order_path_refuses",
+        "evidence_complete",
+        "cancel_complete",
+        "evidence_chain_valid",
+        "recovery_path",
+        "resumed",
+    }
     assert 0 < run.time_to_halt_seconds <= run.time_to_cancel_seconds < 30
     assert trigger in run.evidence.triggers and trigger in run.fault["fired"]
     assert run.finished_at is not None and not run.error
     # Back to trading, and nothing the drill made feeds the next production evaluation.
     assert KillSwitch.objects.get().state == "active"
-    assert kill_switch_order_check(reduces_exposure=False).allowed
+    assert kill_switch_order_policy().allows == "all"
     assert not TriggerState.objects.filter(firing=True).exists()
     assert not drill_in_progress()
 
@@ -104,7 +132,7 @@ def test_lag_drill_pauses_the_simulator_halts_and_recovers_to_reducing(paper_sta
     assert lag["status"] == "breach" and lag["value"] > 3.0 and lag["threshold"] == 3.0
     # The recovery went through `reducing` before the drill's release returned the switch to active.
     states = list(KillSwitchTransition.objects.order_by("id").values_list("to_state", flat=True))
-    assert "reducing" in states[states.index("halted"):] and states[-1] == "active"
+    assert "reducing" in states[states.index("halted") :] and states[-1] == "active"
 
 
 def test_staleness_drill_counts_stale_polls_of_the_paused_feed(paper_stack):
@@ -133,7 +161,6 @@ def test_fallback_drill_fails_the_lean_venue_and_orders_fall_back(paper_stack):
 @pytest.mark.django_db(transaction=True)  # orders: Postgres now() must move (rate limit)
 def test_drawdown_drill_books_losses_through_the_order_path(paper_stack, make_strategy):
     from trading.orders.models import Execution
-
     from trading.strategies.models import Strategy
 
     make_strategy(name="paper-book", lane="paper")
@@ -144,9 +171,12 @@ def test_drawdown_drill_books_losses_through_the_order_path(paper_stack, make_st
     fills = Execution.objects.filter(decision__strategy__name="drill-losses", status="filled")
     assert fills.count() == 2 * run.fault["losing_round_trips"] and set(fills.values_list("actual_adapter", flat=True)) == {"simulated"}
     assert emergency_inputs_collect().pnl_total == 0.0, "drill losses must not count outside the drill"
-    from trading.pnl.selectors import pnl_rolling_daily
+    from trading.pnl.selectors import pnl_session
 
-    assert not any(key.startswith("drill-") for key in pnl_rolling_daily().by_strategy)
+    assert not any(key.startswith("drill-") for key in pnl_session().by_strategy)
+    assert pnl_session(drill_since=run.started_at).total == pytest.approx(-run.fault["loss"], abs=0.01), (
+        "the drill's own evaluation sees them"
+    )
 
 
 def test_research_drill_runs_research_on_a_missing_table_and_needs_an_operator(paper_stack):
@@ -241,7 +271,9 @@ def test_the_drill_time_to_halt_reaches_the_metrics_endpoint(paper_stack, client
 def test_drill_runs_are_listed_through_the_api(paper_stack, api_client):
     run = drill_run(trigger="research_failures")
     listed = api_client.get("/governance/drills").json()
-    assert [(r["id"], r["trigger"], r["passed"], r["evidence_id"]) for r in listed] == [(run.pk, "research_failures", True, run.evidence_id)]
+    assert [(r["id"], r["trigger"], r["passed"], r["evidence_id"]) for r in listed] == [
+        (run.pk, "research_failures", True, run.evidence_id)
+    ]
     assert listed[0]["fault"]["failed_runs"] == run.fault["failed_runs"]
 
 

@@ -1,13 +1,13 @@
 import pytest
 
 from governance.emergency.measures import EmergencyInputs, emergency_inputs_collect
-from governance.killswitch.models import KillSwitch, KillSwitchTransition
 from governance.emergency.models import TriggerState
 from governance.emergency.selectors import kill_switch_state
-from governance.killswitch.selectors import kill_switch_order_check
 from governance.emergency.services import emergency_stop_evaluate, emergency_stop_policy_update
+from governance.killswitch.models import KillSwitch, KillSwitchTransition
+from governance.killswitch.selectors import kill_switch_order_policy
 from governance.killswitch.services import kill_switch_engage, kill_switch_resume
-from tests.governance.conftest import BREACHES, healthy_inputs
+from tests.factories import BREACHES, healthy_inputs
 from torghut.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -21,12 +21,12 @@ def _state(trigger: str) -> TriggerState:
 def test_each_trigger_halts_after_two_consecutive_breaches_and_not_after_one(trigger):
     first = emergency_stop_evaluate(inputs=healthy_inputs(**BREACHES[trigger]))
     assert first.fired == [] and first.state == "active"
-    assert kill_switch_order_check(reduces_exposure=False).allowed is True
+    assert kill_switch_order_policy().allows == "all"
     assert _state(trigger).breach_streak == 1
 
     second = emergency_stop_evaluate(inputs=healthy_inputs(**BREACHES[trigger]))
     assert second.fired == [trigger] and second.state == "halted"
-    assert kill_switch_order_check(reduces_exposure=True).reason == "kill_switch_halted"
+    assert kill_switch_order_policy().reason == "kill_switch_halted"
     switch = KillSwitch.objects.get()
     assert (switch.source, switch.actor) == ("emergency_stop", "emergency_stop")
     assert KillSwitchTransition.objects.get().triggers == [trigger]
@@ -51,7 +51,12 @@ def test_the_confirmation_count_is_policy_data(operator):
     emergency_stop_policy_update(trigger="signal_lag", actor=operator, reason="faster halts", changes={"confirm_evaluations": 1})
     assert emergency_stop_evaluate(inputs=healthy_inputs(signal_lag_seconds=700.0)).state == "halted"
     event = AuditEvent.objects.get(action="emergency_stop_policy.update")
-    assert (event.actor, event.old, event.new, event.reason) == ("operator", {"confirm_evaluations": 2}, {"confirm_evaluations": 1}, "faster halts")
+    assert (event.actor, event.old, event.new, event.reason) == (
+        "operator",
+        {"confirm_evaluations": 2},
+        {"confirm_evaluations": 1},
+        "faster halts",
+    )
 
 
 def test_a_raised_threshold_stops_a_value_from_breaching(operator):
@@ -156,8 +161,8 @@ def test_lag_recovers_into_reducing_after_three_clean_evaluations_never_into_act
     assert states == ["halted", "halted", "reducing", "reducing"]
     switch = KillSwitch.objects.get()
     assert (switch.state, switch.source) == ("reducing", "recovery")
-    assert kill_switch_order_check(reduces_exposure=True).allowed is True
-    assert kill_switch_order_check(reduces_exposure=False).allowed is False
+    assert kill_switch_order_policy().allows in ("all", "reducing")
+    assert kill_switch_order_policy().allows != "all"
     assert kill_switch_state()["state"] == "reducing"
 
 

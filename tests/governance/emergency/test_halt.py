@@ -5,14 +5,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from governance.evidence.services import REQUIRED_SECTIONS
-from governance.evidence.models import EvidencePackage
-from governance.lanes.models import LaneChange
-from governance.evidence.selectors import evidence_chain_verify
-from governance.errors import GovernanceError
 from governance.emergency.services import emergency_stop_evaluate
+from governance.errors import GovernanceError
+from governance.evidence.models import EvidencePackage
+from governance.evidence.selectors import evidence_chain_verify
+from governance.evidence.services import REQUIRED_SECTIONS
+from governance.lanes.models import LaneChange
 from governance.lanes.services import strategy_lane_change
-from tests.governance.conftest import healthy_inputs
+from tests.factories import healthy_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -70,20 +70,36 @@ def _populate_every_evidence_source(strategy) -> None:
     from django.utils import timezone
 
     from research.services import gate_policy_ensure_active, research_run_execute
-    from trading.orders.models import Execution
     from trading.alerts.services import alert_open
+    from trading.orders.models import Execution
     from trading.signals.ingest import signals_ingest
 
     now = timezone.now()
     signals_ingest(source="ta", account="paper", shard=0)
     alert_open(key="evidence-test", reason="cursor_ahead_of_stream", severity="critical", payload={})
     Execution.objects.create(
-        client_order_id="evidence-1", account="paper", symbol="AAPL", side="buy", expected_adapter="lean",
-        actual_adapter="simulated", fallback_reason="lean_http_503", fallback_count=1, route_tag="backfill",
-        quantity=1, filled_quantity=1, avg_fill_price=100, status="filled", filled_at=now,
+        client_order_id="evidence-1",
+        account="paper",
+        symbol="AAPL",
+        side="buy",
+        expected_adapter="lean",
+        actual_adapter="simulated",
+        fallback_reason="lean_http_503",
+        fallback_count=1,
+        route_tag="backfill",
+        quantity=1,
+        filled_quantity=1,
+        avg_fill_price=100,
+        status="filled",
+        filled_at=now,
     )
-    research_run_execute(strategy_id=strategy.pk, window_start=now - timedelta(minutes=15), window_end=now,
-                         source_table=settings.RESEARCH_SOURCE_TABLE, policy=gate_policy_ensure_active())
+    research_run_execute(
+        strategy_id=strategy.pk,
+        window_start=now - timedelta(minutes=15),
+        window_end=now,
+        source_table=settings.RESEARCH_SOURCE_TABLE,
+        policy=gate_policy_ensure_active(),
+    )
 
 
 def test_the_evidence_package_carries_every_section_and_records_missing_sources(make_strategy):

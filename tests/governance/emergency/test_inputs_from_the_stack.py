@@ -1,12 +1,13 @@
 """The emergency-stop inputs read the real trading and research state (no synthetic inputs)."""
+
 from datetime import timedelta
 
 import pytest
 
 from governance.emergency.measures import emergency_inputs_collect
 from governance.emergency.services import emergency_stop_evaluate
-from tests.trading.conftest import now_utc, signal_row, signal_table, static_universe  # noqa: F401  (fixtures)
-from tests.trading.execution_fixtures import make_strategy
+from tests.factories import make_strategy
+from tests.signals import now_utc, signal_row
 from tests.trading.orders.test_execution_selectors import _fill
 from trading.signals.ingest import signals_ingest
 

@@ -1,17 +1,17 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from governance.promotion.services import promotion_request_approve, promotion_request_create
 from governance.lanes.selectors import lane_history_at
 from governance.lanes.services import strategy_lane_change
+from governance.promotion.services import promotion_request_approve, promotion_request_create
 from tests.factories import strategy_ready_for_live, user_create
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 2, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
 
 
 def _lanes(at: datetime) -> dict[str, tuple[str, str]]:

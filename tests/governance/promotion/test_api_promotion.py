@@ -24,8 +24,11 @@ def risk():
 
 def test_a_request_goes_from_create_to_applied_through_the_api(quant, risk):
     strategy = strategy_ready_for_live()
-    created = quant.post("/governance/promotion-requests/create",
-                         {"strategy_id": strategy.pk, "to_lane": "live", "reason": "ready", "research_run_ids": ["r1"]}, format="json")
+    created = quant.post(
+        "/governance/promotion-requests/create",
+        {"strategy_id": strategy.pk, "to_lane": "live", "reason": "ready", "research_run_ids": ["r1"]},
+        format="json",
+    )
     assert created.status_code == 201
     request_id = created.json()["id"]
     assert created.json()["checkpoint_at_request"]["passed"] is True
@@ -48,7 +51,9 @@ def test_refusals_carry_their_reason_with_400_or_403(quant, risk):
     assert no_perm.status_code == 403 and no_perm.json()["detail"] == "risk lacks governance.add_promotionrequest"
     bad_move = quant.post("/governance/promotion-requests/create", {"strategy_id": strategy.pk, "to_lane": "shadow"}, format="json")
     assert bad_move.status_code == 400 and bad_move.json()["detail"] == f"strategy {strategy.pk} is already in shadow"
-    request_id = quant.post("/governance/promotion-requests/create", {"strategy_id": strategy.pk, "to_lane": "live"}, format="json").json()["id"]
+    request_id = quant.post("/governance/promotion-requests/create", {"strategy_id": strategy.pk, "to_lane": "live"}, format="json").json()[
+        "id"
+    ]
     not_approver = quant.post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "x"}, format="json")
     assert not_approver.status_code == 403 and not_approver.json()["detail"] == "quant lacks governance.approve_promotionrequest"
     rejected = risk.post(f"/governance/promotion-requests/{request_id}/reject", {"reason": "not this week"}, format="json")

@@ -2,11 +2,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from governance.errors import GovernanceError
+from governance.lanes.models import LaneChange
 from governance.promotion.checkpoint import CheckpointInputs, checkpoint_evaluate, checkpoint_inputs_gather
 from governance.promotion.models import CheckpointPolicy
-from governance.lanes.models import LaneChange
 from governance.promotion.services import checkpoint_policy_ensure, checkpoint_policy_update
-from governance.errors import GovernanceError
 from tests.factories import drill_pass_create, research_run_create, user_create
 from torghut.core.models import AuditEvent
 
@@ -21,7 +21,12 @@ def _evaluate(**overrides):
 
 def test_the_default_policy_holds_the_documented_thresholds():
     policy = checkpoint_policy_ensure()
-    assert (policy.min_paper_runs, policy.min_shadow_hours, policy.min_gate_non_error_ratio, policy.drill_max_age_hours) == (3, 24.0, 0.95, 72.0)
+    assert (policy.min_paper_runs, policy.min_shadow_hours, policy.min_gate_non_error_ratio, policy.drill_max_age_hours) == (
+        3,
+        24.0,
+        0.95,
+        72.0,
+    )
     assert policy.forbid_open_critical_alert and policy.ramp_schedule == [0.10, 0.25, 0.50, 1.00]
 
 
@@ -29,7 +34,12 @@ def test_evidence_meeting_every_rule_passes():
     result = _evaluate()
     assert result["passed"] and result["failures"] == []
     assert [r["rule"] for r in result["rules"]] == [
-        "min_paper_runs", "min_shadow_hours", "min_shadow_decisions", "min_gate_non_error_ratio", "drill_max_age_hours", "no_open_critical_alert",
+        "min_paper_runs",
+        "min_shadow_hours",
+        "min_shadow_decisions",
+        "min_gate_non_error_ratio",
+        "drill_max_age_hours",
+        "no_open_critical_alert",
     ]
 
 
@@ -57,7 +67,9 @@ def test_an_unreadable_input_fails_its_rule_and_names_the_error():
 
 
 def test_a_zero_minimum_or_a_lifted_alert_rule_is_reported_as_not_enforced():
-    checkpoint_policy_update(actor="ops", changes={"min_shadow_decisions": 0, "forbid_open_critical_alert": False}, reason="trading inputs pending")
+    checkpoint_policy_update(
+        actor="ops", changes={"min_shadow_decisions": 0, "forbid_open_critical_alert": False}, reason="trading inputs pending"
+    )
     result = _evaluate(shadow_decisions=None, critical_alerts=None)
     assert result["passed"]
     messages = {r["rule"]: r["message"] for r in result["rules"]}
@@ -70,8 +82,15 @@ def test_gathered_evidence_comes_from_research_runs_the_lane_ledger_and_the_last
 
     with time_machine.travel("2026-11-20 12:00:00+00:00", tick=False):
         strategy = Strategy.objects.create(name="macd", version="2", kind="macd_rsi", lane="shadow")
-        LaneChange.objects.create(strategy=strategy, version="2", from_lane="paper", to_lane="shadow", cause="request", actor="a",
-                                  at=timezone.now() - timezone.timedelta(hours=30))
+        LaneChange.objects.create(
+            strategy=strategy,
+            version="2",
+            from_lane="paper",
+            to_lane="shadow",
+            cause="request",
+            actor="a",
+            at=timezone.now() - timezone.timedelta(hours=30),
+        )
         research_run_create(strategy=strategy)
         research_run_create(strategy=strategy, gate_statuses=("pass", "pass", "pass"))
         research_run_create(strategy=strategy, status="failed", gate_statuses=("pass", "error", "fail"))
@@ -100,7 +119,12 @@ def test_policy_edits_are_audited_with_old_and_new_values_and_need_a_reason():
         checkpoint_policy_update(actor="ops", changes={"ramp_schedule": [0.5, 0.25]}, reason="x")
     checkpoint_policy_update(actor="ops", changes={"min_paper_runs": 5}, reason="more evidence before live")
     event = AuditEvent.objects.get(action="checkpoint_policy.update")
-    assert (event.actor, event.old, event.new, event.reason) == ("ops", {"min_paper_runs": 3}, {"min_paper_runs": 5}, "more evidence before live")
+    assert (event.actor, event.old, event.new, event.reason) == (
+        "ops",
+        {"min_paper_runs": 3},
+        {"min_paper_runs": 5},
+        "more evidence before live",
+    )
     assert CheckpointPolicy.objects.get().min_paper_runs == 5
 
 
@@ -110,9 +134,15 @@ def test_a_policy_edit_in_the_admin_goes_through_the_audited_service(client):
     policy = checkpoint_policy_ensure()
     url = f"/admin/governance/checkpointpolicy/{policy.pk}/change/"
     form = {
-        "min_paper_runs": 4, "min_shadow_hours": 24.0, "min_shadow_decisions": 1, "min_gate_non_error_ratio": 0.95,
-        "drill_max_age_hours": 72.0, "forbid_open_critical_alert": "on", "ramp_schedule": "[0.1, 0.25, 0.5, 1.0]",
-        "ramp_max_drawdown_fraction": 0.02, "ramp_max_fallback_ratio": 0.25,
+        "min_paper_runs": 4,
+        "min_shadow_hours": 24.0,
+        "min_shadow_decisions": 1,
+        "min_gate_non_error_ratio": 0.95,
+        "drill_max_age_hours": 72.0,
+        "forbid_open_critical_alert": "on",
+        "ramp_schedule": "[0.1, 0.25, 0.5, 1.0]",
+        "ramp_max_drawdown_fraction": 0.02,
+        "ramp_max_fallback_ratio": 0.25,
     }
     assert client.post(url, form).status_code == 200  # re-shown: the change reason is required
     assert CheckpointPolicy.objects.get().min_paper_runs == 3

@@ -1,11 +1,12 @@
 """Every path to live is refused without an applied, approved request: raw SQL, a service, the API, the admin."""
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
+from governance.lanes.services import strategy_lane_change
 from governance.promotion.models import PromotionRequest
 from governance.promotion.services import promotion_request_create
-from governance.lanes.services import strategy_lane_change
 from tests.factories import strategy_live_create, strategy_ready_for_live, user_create
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +39,10 @@ def test_raw_sql_cannot_set_a_lane_to_live_or_insert_a_live_strategy():
     with pytest.raises(DatabaseError, match=REFUSED):
         _sql("UPDATE trading_strategy SET lane = 'live' WHERE id = %s", [strategy.pk])
     with pytest.raises(DatabaseError, match=REFUSED):
-        _sql("INSERT INTO trading_strategy (name, version, kind, parameters, lane, capital_fraction, enabled, created_at, updated_at) "
-             "VALUES ('x', '1', 'macd_rsi', '{}', 'live', 0, true, now(), now())")
+        _sql(
+            "INSERT INTO trading_strategy (name, version, kind, parameters, lane, capital_fraction, enabled, created_at, updated_at) "
+            "VALUES ('x', '1', 'macd_rsi', '{}', 'live', 0, true, now(), now())"
+        )
     assert _lane(strategy) == "shadow"
 
 
@@ -69,9 +72,12 @@ def test_forged_request_rows_without_approvals_are_refused(requester):
             {"id": request.pk, "strategy": strategy.pk},
         )
     with pytest.raises(DatabaseError, match="starts pending"):
-        _sql("INSERT INTO governance_promotionrequest (strategy_id, version, from_lane, to_lane, requester, reason, research_run_ids, "
-             "checkpoint_at_request, checkpoint_at_approval, status, approvals_required, created_at, expires_at) "
-             "VALUES (%s, '1', 'shadow', 'live', 'x', '', '[]', '{}', '{}', 'applied', 1, now(), now())", [strategy.pk])
+        _sql(
+            "INSERT INTO governance_promotionrequest (strategy_id, version, from_lane, to_lane, requester, reason, research_run_ids, "
+            "checkpoint_at_request, checkpoint_at_approval, status, approvals_required, created_at, expires_at) "
+            "VALUES (%s, '1', 'shadow', 'live', 'x', '', '[]', '{}', '{}', 'applied', 1, now(), now())",
+            [strategy.pk],
+        )
     assert _lane(strategy) == "shadow"
 
 
@@ -104,7 +110,9 @@ def _client(user) -> APIClient:
 
 def test_the_api_refuses_live_without_a_valid_approval_with_status_and_reason(requester, approver):
     strategy = strategy_ready_for_live(paper_runs=1)
-    response = _client(requester).post("/governance/promotion-requests/create", {"strategy_id": strategy.pk, "to_lane": "live"}, format="json")
+    response = _client(requester).post(
+        "/governance/promotion-requests/create", {"strategy_id": strategy.pk, "to_lane": "live"}, format="json"
+    )
     assert response.status_code == 201, response.content
     request_id = response.json()["id"]
     assert response.json()["checkpoint_at_request"]["failures"] == ["min_paper_runs: 1 < 3"]

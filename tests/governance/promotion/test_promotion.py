@@ -2,11 +2,16 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from governance.promotion.models import Approval, CapitalRamp, PromotionRequest
-from governance.lanes.models import LaneChange
-from governance.promotion.services import promotion_request_approve, promotion_request_create, promotion_request_reject, promotion_requests_expire
 from governance.errors import GovernanceError, GovernancePermissionDenied
+from governance.lanes.models import LaneChange
 from governance.lanes.services import strategy_lane_change
+from governance.promotion.models import Approval, CapitalRamp, PromotionRequest
+from governance.promotion.services import (
+    promotion_request_approve,
+    promotion_request_create,
+    promotion_request_reject,
+    promotion_requests_expire,
+)
 from tests.factories import research_run_create, strategy_ready_for_live, user_create
 from torghut.core.models import AuditEvent
 

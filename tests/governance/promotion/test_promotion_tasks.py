@@ -1,4 +1,5 @@
 """Promotion tasks through a real worker: the autonomous lane's request and request expiry."""
+
 import pytest
 from django.utils import timezone
 

@@ -1,12 +1,13 @@
 """The operator page: login required, read-only, and shows each part of the loop."""
+
 import pytest
 from django.utils import timezone
 
 from governance.killswitch.services import kill_switch_engage
 from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
+from trading.alerts.services import alert_open
 from trading.orders.models import Execution
 from trading.strategies.models import Strategy
-from trading.alerts.services import alert_open
 
 pytestmark = pytest.mark.django_db
 
@@ -18,17 +19,38 @@ def arrange_loop_state(admin_user) -> None:
     Strategy.objects.create(name="macd", version="3", kind="macd_rsi", lane="paper", capital_fraction="0.1")
     strategy_live_create(name="bollinger", version="2", kind="bollinger_reversion", capital_fraction="0.2")
     Execution.objects.create(
-        client_order_id="ops-page-1", account="paper", symbol="NVDA", side="buy", expected_adapter="lean",
-        actual_adapter="alpaca", fallback_reason="lean_http_503", fallback_count=1, route_tag="backfill",
-        quantity=3, filled_quantity=3, avg_fill_price=100, status="filled", filled_at=timezone.now(),
+        client_order_id="ops-page-1",
+        account="paper",
+        symbol="NVDA",
+        side="buy",
+        expected_adapter="lean",
+        actual_adapter="alpaca",
+        fallback_reason="lean_http_503",
+        fallback_count=1,
+        route_tag="backfill",
+        quantity=3,
+        filled_quantity=3,
+        avg_fill_price=100,
+        status="filled",
+        filled_at=timezone.now(),
     )
     alert_open(key="trading.signal_continuity:ta:paper:0", reason="cursor_ahead_of_stream", severity="critical", payload={})
     now = timezone.now().isoformat()
-    dead_letter_record(payload=DeadLetterPayload(
-        task_name="research.persist_run", task_id="ops-page-letter", args=[], kwargs={}, queue="research",
-        exception_class="psycopg.OperationalError", exception_message="down", traceback="", retries=5,
-        first_failed_at=now, last_failed_at=now,
-    ))
+    dead_letter_record(
+        payload=DeadLetterPayload(
+            task_name="research.persist_run",
+            task_id="ops-page-letter",
+            args=[],
+            kwargs={},
+            queue="research",
+            exception_class="psycopg.OperationalError",
+            exception_message="down",
+            traceback="",
+            retries=5,
+            first_failed_at=now,
+            last_failed_at=now,
+        )
+    )
     kill_switch_engage(state="halted", reason="ops page check", actor=admin_user)
 
 
@@ -41,9 +63,20 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 def test_the_page_shows_continuity_alerts_kill_switch_lanes_executions_and_dead_letters(admin_client, admin_user):
     arrange_loop_state(admin_user)
     page = admin_client.get("/ops/").content.decode()
-    for text in ("Signal continuity", "cursor_ahead_of_stream", "ops page check", "halted", "macd@3", "paper",
-                 "bollinger@2", "step 1/4: 10%",
-                 "lean_http_503", "alpaca", "research.persist_run", "ops-page-letter"):
+    for text in (
+        "Signal continuity",
+        "cursor_ahead_of_stream",
+        "ops page check",
+        "halted",
+        "macd@3",
+        "paper",
+        "bollinger@2",
+        "step 1/4: 10%",
+        "lean_http_503",
+        "alpaca",
+        "research.persist_run",
+        "ops-page-letter",
+    ):
         assert text in page, text
 
 

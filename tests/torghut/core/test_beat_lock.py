@@ -4,8 +4,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from torghut.core.beat import LOCK_KEY, LeaderScheduler
 from torghut.celery import app
+from torghut.core.beat import LOCK_KEY, LeaderScheduler
 
 
 @pytest.fixture

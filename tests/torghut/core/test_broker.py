@@ -1,4 +1,5 @@
 """torghut.core.broker against a private Redis (AOF, fsync always) that the tests kill: delivery state lives in Redis."""
+
 from __future__ import annotations
 
 import contextlib
@@ -11,8 +12,8 @@ import pytest
 import redis
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
-from torghut.core import broker
 from tests.faults.services import PrivateRedis
+from torghut.core import broker
 
 QUEUE = Queue("broker-test", Exchange("broker-test", "direct"), routing_key="broker-test")
 
@@ -57,8 +58,9 @@ def test_a_fetched_message_is_already_recorded_as_unacknowledged_when_the_consum
     seen = []
     with _connect(server) as conn:
         _publish(conn, 1)
-        [message] = _receive(conn, 1, on_message=lambda m: seen.append((client.hexists("unacked", m.delivery_tag),
-                                                                         client.llen(QUEUE.name))))
+        [message] = _receive(
+            conn, 1, on_message=lambda m: seen.append((client.hexists("unacked", m.delivery_tag), client.llen(QUEUE.name)))
+        )
         message.ack()
     assert seen == [(True, 0)]
     assert client.hlen("unacked") == 0

@@ -1,4 +1,5 @@
 """Dead-letter services on the real Postgres and Redis (no worker needed)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,8 +11,15 @@ from django.contrib.auth.models import Permission
 from django.test import override_settings
 from django.utils import timezone
 
+from torghut.core.deadletters import (
+    DeadLetterPayload,
+    dead_letter_discard,
+    dead_letter_record,
+    dead_letter_replay,
+    dead_letter_spool_append,
+    dead_letter_spool_flush,
+)
 from torghut.core.models import AuditEvent, DeadLetter
-from torghut.core.deadletters import DeadLetterPayload, dead_letter_discard, dead_letter_record, dead_letter_replay, dead_letter_spool_append, dead_letter_spool_flush
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +34,17 @@ def spool(tmp_path):
 def _payload(task_id: str = "task-1", **overrides) -> DeadLetterPayload:
     now = timezone.now().isoformat()
     base = DeadLetterPayload(
-        task_name="tests.broken_until_fixed", task_id=task_id, args=["k"], kwargs={}, queue="default",
-        exception_class="builtins.ValueError", exception_message="boom", traceback="Traceback ...", retries=0,
-        first_failed_at=now, last_failed_at=now,
+        task_name="tests.broken_until_fixed",
+        task_id=task_id,
+        args=["k"],
+        kwargs={},
+        queue="default",
+        exception_class="builtins.ValueError",
+        exception_message="boom",
+        traceback="Traceback ...",
+        retries=0,
+        first_failed_at=now,
+        last_failed_at=now,
     )
     return replace(base, **overrides)
 
@@ -72,8 +88,14 @@ def test_replay_with_the_broker_down_leaves_the_letter_pending_and_says_so():
         "from torghut.core.deadletters import dead_letter_replay\n"
         f"dead_letter_replay(dead_letter_id={letter.pk}, actor=None)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "torghut.settings"},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "torghut.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "failed to publish" in result.stderr
     letter.refresh_from_db()

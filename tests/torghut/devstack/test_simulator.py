@@ -1,4 +1,5 @@
 """The market simulator: realistic indicators, live mode switches, and its jangar-compatible endpoint."""
+
 from __future__ import annotations
 
 import math
@@ -8,13 +9,12 @@ import pytest
 import requests
 from django.core.management import call_command
 
+from tests.signals import COLUMNS, now_utc
 from torghut.core import clickhouse
-from trading.signals.ingest import signals_ingest
-from trading.signals.universe import universe_resolve
 from torghut.devstack.simulator import TRADING_SECONDS_PER_YEAR, MarketSimulator, serve_control
+from trading.signals.ingest import signals_ingest
 from trading.signals.types import INDICATORS
-
-from tests.trading.conftest import COLUMNS, now_utc, signal_table  # noqa: F401  (fixture)
+from trading.signals.universe import universe_resolve
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,5 @@
 """Alert rows and their Alertmanager v2 deliveries, against a real loopback Alertmanager stand-in."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,10 +7,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from torghut.core.models import DeadLetter
+from trading.alerts.delivery import AlertmanagerError, alert_notification_deliver
 from trading.alerts.models import Alert, AlertNotification
 from trading.alerts.services import alert_close, alert_open
-from trading.alerts.delivery import alert_notification_deliver
-from trading.alerts.delivery import AlertmanagerError
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +53,12 @@ def test_no_webhook_is_queued_when_alertmanager_is_not_configured(settings, djan
 
 def test_open_and_close_are_posted_in_alertmanager_v2_format(alertmanager, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        alert = alert_open(key="signal_continuity:ta:paper:0", reason="cursor_ahead_of_stream", severity="critical",
-                           payload={"source": "ta", "account": "paper", "current_reason": "cursor_ahead_of_stream"})
+        alert = alert_open(
+            key="signal_continuity:ta:paper:0",
+            reason="cursor_ahead_of_stream",
+            severity="critical",
+            payload={"source": "ta", "account": "paper", "current_reason": "cursor_ahead_of_stream"},
+        )
     assert len(callbacks) == 1, "the delivery is dispatched after commit"
     opened = AlertNotification.objects.get(alert=alert, event="open")
     assert alert_notification_deliver(notification_id=opened.pk, final_attempt=False) == "sent"

@@ -1,4 +1,5 @@
 """The router: expected adapter by policy, every fallback path with its reason, never a second order."""
+
 from __future__ import annotations
 
 import socket
@@ -7,14 +8,15 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from tests.trading.execution_fixtures import alpaca_venue, lean_venue, macd_cross_up, make_strategy, venues  # noqa: F401
+from tests.factories import make_strategy
+from tests.signals import macd_cross_up
 from trading.orders.adapters.alpaca import AlpacaAdapter
 from trading.orders.adapters.base import OrderRequest
 from trading.orders.adapters.lean import LeanAdapter
 from trading.orders.adapters.router import adapter_chain
 from trading.orders.consumers import signals_consume
-from trading.orders.services import decision_submit, executions_reconcile, orders_cancel_all
 from trading.orders.models import Decision
+from trading.orders.services import decision_submit, executions_reconcile, orders_cancel_all
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +37,12 @@ def _free_port() -> int:
 def test_the_expected_adapter_fills_without_fallback(venues):
     lean, alpaca = venues
     execution = decision_submit(decision_id=_decision().pk)
-    assert (execution.expected_adapter, execution.actual_adapter, execution.fallback_reason, execution.fallback_count) == ("lean", "lean", "", 0)
+    assert (execution.expected_adapter, execution.actual_adapter, execution.fallback_reason, execution.fallback_count) == (
+        "lean",
+        "lean",
+        "",
+        0,
+    )
     assert execution.status == "filled" and execution.filled_quantity == Decimal(10) and execution.avg_fill_price == Decimal(100)
     assert execution.route_tag == "live" and execution.client_order_id == execution.decision.decision_hash
     assert execution.decision.status == "filled"
@@ -84,7 +91,11 @@ def test_a_chain_of_failures_lands_on_the_simulator_with_every_hop_named(venues)
     lean.set(fail_status=503)
     alpaca.set(fail_status=502)
     execution = decision_submit(decision_id=_decision().pk)
-    assert (execution.actual_adapter, execution.fallback_reason, execution.fallback_count) == ("simulated", "lean_http_503;alpaca_http_502", 2)
+    assert (execution.actual_adapter, execution.fallback_reason, execution.fallback_count) == (
+        "simulated",
+        "lean_http_503;alpaca_http_502",
+        2,
+    )
     assert execution.status == "filled" and execution.avg_fill_price == Decimal("100.050000")
 
 
@@ -142,14 +153,20 @@ def test_a_venue_rejection_is_final_and_never_falls_back(venues):
 def test_the_alpaca_adapter_speaks_alpaca_through_alpaca_py(alpaca_venue, settings):
     settings.TRADING_ALPACA_KEY_ID, settings.TRADING_ALPACA_SECRET_KEY = "k", "s"
     adapter = AlpacaAdapter(base_url=alpaca_venue.url, timeout=1.0)
-    order = OrderRequest(client_order_id="coid-1", symbol="MSFT", side="sell", quantity=Decimal(3), order_type="market", reference_price=Decimal(1))
+    order = OrderRequest(
+        client_order_id="coid-1", symbol="MSFT", side="sell", quantity=Decimal(3), order_type="market", reference_price=Decimal(1)
+    )
     state = adapter.submit(order)
     assert (state.status, state.filled_quantity, state.avg_fill_price) == ("filled", Decimal(3), Decimal(100))
     assert adapter.get_order("coid-1").broker_order_id == state.broker_order_id
     assert adapter.get_order("nope") is None
     assert adapter.healthy()
     alpaca_venue.set(fill_delay_seconds=60)
-    adapter.submit(OrderRequest(client_order_id="coid-2", symbol="MSFT", side="buy", quantity=Decimal(1), order_type="market", reference_price=Decimal(1)))
+    adapter.submit(
+        OrderRequest(
+            client_order_id="coid-2", symbol="MSFT", side="buy", quantity=Decimal(1), order_type="market", reference_price=Decimal(1)
+        )
+    )
     assert adapter.cancel_all() == {"canceled": 1}
     assert adapter.get_order("coid-2").status == "canceled"
 
@@ -157,7 +174,9 @@ def test_the_alpaca_adapter_speaks_alpaca_through_alpaca_py(alpaca_venue, settin
 def test_the_alpaca_adapter_does_not_retry_a_rate_limited_submission(alpaca_venue):
     alpaca_venue.set(fail_status=429)
     adapter = AlpacaAdapter(base_url=alpaca_venue.url, timeout=1.0, key_id="k", secret_key="s")
-    order = OrderRequest(client_order_id="coid-3", symbol="MSFT", side="buy", quantity=Decimal(1), order_type="market", reference_price=Decimal(1))
+    order = OrderRequest(
+        client_order_id="coid-3", symbol="MSFT", side="buy", quantity=Decimal(1), order_type="market", reference_price=Decimal(1)
+    )
     with pytest.raises(Exception):
         adapter.submit(order)
     assert alpaca_venue.submit_requests == 1
@@ -166,7 +185,9 @@ def test_the_alpaca_adapter_does_not_retry_a_rate_limited_submission(alpaca_venu
 def test_the_lean_adapter_sends_the_idempotency_key_and_cancels_all(lean_venue):
     adapter = LeanAdapter(base_url=lean_venue.url, timeout=1.0)
     lean_venue.set(fill_delay_seconds=60)
-    order = OrderRequest(client_order_id="coid-9", symbol="IBM", side="buy", quantity=Decimal(2), order_type="market", reference_price=Decimal(50))
+    order = OrderRequest(
+        client_order_id="coid-9", symbol="IBM", side="buy", quantity=Decimal(2), order_type="market", reference_price=Decimal(50)
+    )
     assert adapter.submit(order).status == "submitted"
     # A repeated submission is answered from the runner's idempotency record, not as a new order.
     assert adapter.submit(order).status == "submitted"

@@ -1,4 +1,5 @@
 """Strategies turn accepted signals into decisions inside the caller's transaction, exactly once."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -6,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from tests.trading.execution_fixtures import alpaca_venue, lean_venue, macd_cross_down, macd_cross_up, make_signal, make_strategy, venues  # noqa: F401
+from tests.factories import make_strategy
+from tests.signals import macd_cross_down, macd_cross_up, make_signal
 from trading.orders.consumers import signals_consume
 from trading.orders.decisions import decision_hash_for
 from trading.orders.models import Decision, Execution, SignalMemory

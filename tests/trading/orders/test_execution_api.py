@@ -1,4 +1,5 @@
 """`/trading/decisions` and `/trading/executions`: filters, cursor pages, limits, field errors."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,10 +9,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from tests.trading.execution_fixtures import macd_cross_up, make_strategy
+from tests.factories import make_strategy
+from tests.signals import macd_cross_up
 from trading.orders.consumers import signals_consume
-from trading.orders.services import decision_submit
 from trading.orders.models import Decision, Execution
+from trading.orders.services import decision_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +37,9 @@ def test_executions_list_with_provenance_newest_first(api_client, book):
     assert response.status_code == 200
     rows = response.json()["results"]
     assert len(rows) == 6 and [r["id"] for r in rows] == sorted((r["id"] for r in rows), reverse=True)
-    assert {(r["expected_adapter"], r["actual_adapter"], r["route_tag"], r["fallback_reason"]) for r in rows} == {("simulated", "simulated", "live", "")}
+    assert {(r["expected_adapter"], r["actual_adapter"], r["route_tag"], r["fallback_reason"]) for r in rows} == {
+        ("simulated", "simulated", "live", "")
+    }
     assert response.json()["next_cursor"] is None
 
 

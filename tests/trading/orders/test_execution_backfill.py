@@ -1,4 +1,5 @@
 """`manage.py backfill_execution_provenance`: derived provenance, `backfill` tag, idempotent, progress."""
+
 from __future__ import annotations
 
 import csv
@@ -10,9 +11,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from tests.trading.execution_fixtures import macd_cross_up, make_strategy
-from trading.orders.consumers import signals_consume
+from tests.factories import make_strategy
+from tests.signals import macd_cross_up
 from trading.orders.backfill import IMPORT_COLUMNS
+from trading.orders.consumers import signals_consume
 from trading.orders.models import Decision, Execution, ExecutionImport
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +23,19 @@ T = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
 
 def _row(coid: str, **overrides) -> ExecutionImport:
-    values = {"client_order_id": coid, "broker_order_id": "lean-1", "account": "paper", "symbol": "AAPL", "side": "buy", "quantity": Decimal(5),
-              "filled_quantity": Decimal(5), "avg_fill_price": Decimal("10.5"), "status": "filled", "submitted_at": T, "filled_at": T}
+    values = {
+        "client_order_id": coid,
+        "broker_order_id": "lean-1",
+        "account": "paper",
+        "symbol": "AAPL",
+        "side": "buy",
+        "quantity": Decimal(5),
+        "filled_quantity": Decimal(5),
+        "avg_fill_price": Decimal("10.5"),
+        "status": "filled",
+        "submitted_at": T,
+        "filled_at": T,
+    }
     values.update(overrides)
     return ExecutionImport(**values)
 
@@ -34,15 +47,17 @@ def _run(*args) -> str:
 
 
 def test_historical_rows_get_derived_provenance_and_the_backfill_tag():
-    ExecutionImport.objects.bulk_create([
-        _row("same", expected_adapter="lean", actual_adapter="lean"),
-        _row("moved", expected_adapter="lean", actual_adapter="alpaca"),
-        _row("no-expected", actual_adapter="alpaca"),
-        _row("from-sim-id", broker_order_id="sim-abc"),
-        _row("from-uuid", broker_order_id="0f8fad5b-d9cb-469f-a165-70867728950e", expected_adapter="lean"),
-        _row("filled-without-price", avg_fill_price=None),
-        _row("legacy-status", status="accepted", filled_quantity=Decimal(0), filled_at=None),
-    ])
+    ExecutionImport.objects.bulk_create(
+        [
+            _row("same", expected_adapter="lean", actual_adapter="lean"),
+            _row("moved", expected_adapter="lean", actual_adapter="alpaca"),
+            _row("no-expected", actual_adapter="alpaca"),
+            _row("from-sim-id", broker_order_id="sim-abc"),
+            _row("from-uuid", broker_order_id="0f8fad5b-d9cb-469f-a165-70867728950e", expected_adapter="lean"),
+            _row("filled-without-price", avg_fill_price=None),
+            _row("legacy-status", status="accepted", filled_quantity=Decimal(0), filled_at=None),
+        ]
+    )
     output = _run("--batch-size", "3")
     assert "batch 1:" in output and "batch 3:" in output and "7 executions created from 7 historical rows" in output
     got = {e.client_order_id: e for e in Execution.objects.all()}
@@ -68,10 +83,21 @@ def test_an_import_row_for_a_known_decision_is_linked_to_it_and_a_live_execution
     with transaction.atomic():
         signals_consume(signals=macd_cross_up("AAPL") + macd_cross_up("MSFT"), account="paper")
     aapl, msft = Decision.objects.order_by("symbol")
-    Execution.objects.create(decision=msft, client_order_id=msft.decision_hash, account="paper", symbol="MSFT", side="buy",
-                             expected_adapter="lean", actual_adapter="lean", route_tag="live", quantity=msft.quantity, status="submitted")
-    ExecutionImport.objects.bulk_create([_row(aapl.decision_hash, quantity=aapl.quantity, filled_quantity=aapl.quantity),
-                                         _row(msft.decision_hash, symbol="MSFT")])
+    Execution.objects.create(
+        decision=msft,
+        client_order_id=msft.decision_hash,
+        account="paper",
+        symbol="MSFT",
+        side="buy",
+        expected_adapter="lean",
+        actual_adapter="lean",
+        route_tag="live",
+        quantity=msft.quantity,
+        status="submitted",
+    )
+    ExecutionImport.objects.bulk_create(
+        [_row(aapl.decision_hash, quantity=aapl.quantity, filled_quantity=aapl.quantity), _row(msft.decision_hash, symbol="MSFT")]
+    )
     _run()
     backfilled = Execution.objects.get(route_tag="backfill")
     assert backfilled.decision == aapl and backfilled.decided_at == aapl.decided_at

@@ -1,4 +1,5 @@
 """Execution metrics at /metrics: counters from the order path, ratios computed from Postgres."""
+
 from __future__ import annotations
 
 import re
@@ -8,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.trading.execution_fixtures import alpaca_venue, lean_venue, macd_cross_up, make_strategy, venues  # noqa: F401
+from tests.factories import make_strategy
+from tests.signals import macd_cross_up
 from trading.orders.consumers import signals_consume
-from trading.orders.services import decision_submit
 from trading.orders.models import Decision
+from trading.orders.services import decision_submit
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,5 @@
 """Provenance rules hold in Postgres itself: raw SQL that breaks them is refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,21 +7,54 @@ from django.db import IntegrityError, connection, transaction
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = ("client_order_id", "broker_order_id", "account", "symbol", "side", "expected_adapter", "actual_adapter", "fallback_reason",
-           "fallback_count", "route_tag", "quantity", "filled_quantity", "avg_fill_price", "status", "filled_at", "error_category",
-           "error_detail", "created_at", "updated_at")
+COLUMNS = (
+    "client_order_id",
+    "broker_order_id",
+    "account",
+    "symbol",
+    "side",
+    "expected_adapter",
+    "actual_adapter",
+    "fallback_reason",
+    "fallback_count",
+    "route_tag",
+    "quantity",
+    "filled_quantity",
+    "avg_fill_price",
+    "status",
+    "filled_at",
+    "error_category",
+    "error_detail",
+    "created_at",
+    "updated_at",
+)
 VALID = {
-    "client_order_id": "c-1", "broker_order_id": "", "account": "paper", "symbol": "AAPL", "side": "buy", "expected_adapter": "lean",
-    "actual_adapter": "lean", "fallback_reason": "", "fallback_count": 0, "route_tag": "backfill", "quantity": 10, "filled_quantity": 0,
-    "avg_fill_price": None, "status": "submitted", "filled_at": None, "error_category": "", "error_detail": "",
+    "client_order_id": "c-1",
+    "broker_order_id": "",
+    "account": "paper",
+    "symbol": "AAPL",
+    "side": "buy",
+    "expected_adapter": "lean",
+    "actual_adapter": "lean",
+    "fallback_reason": "",
+    "fallback_count": 0,
+    "route_tag": "backfill",
+    "quantity": 10,
+    "filled_quantity": 0,
+    "avg_fill_price": None,
+    "status": "submitted",
+    "filled_at": None,
+    "error_category": "",
+    "error_detail": "",
 }
 
 
 def _insert(**overrides) -> None:
     row = {**VALID, **overrides}
     cols = [c for c in COLUMNS if c not in ("created_at", "updated_at")]
-    sql = (f"INSERT INTO trading_execution ({', '.join(cols)}, created_at, updated_at) "
-           f"VALUES ({', '.join(['%s'] * len(cols))}, now(), now())")
+    sql = (
+        f"INSERT INTO trading_execution ({', '.join(cols)}, created_at, updated_at) VALUES ({', '.join(['%s'] * len(cols))}, now(), now())"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [row[c] for c in cols])
 
@@ -42,7 +76,10 @@ def test_a_row_with_consistent_provenance_is_accepted():
         ({"expected_adapter": ""}, "execution_expected_adapter_known"),
         ({"actual_adapter": "alpaca", "fallback_count": 1}, "execution_fallback_reason_iff_adapters_differ"),
         ({"actual_adapter": "alpaca", "fallback_reason": "   ", "fallback_count": 1}, "execution_fallback_reason_iff_adapters_differ"),
-        ({"actual_adapter": "alpaca", "fallback_reason": "lean_http_503", "fallback_count": 0}, "execution_fallback_reason_iff_adapters_differ"),
+        (
+            {"actual_adapter": "alpaca", "fallback_reason": "lean_http_503", "fallback_count": 0},
+            "execution_fallback_reason_iff_adapters_differ",
+        ),
         ({"fallback_reason": "lean_http_503"}, "execution_fallback_reason_iff_adapters_differ"),
         ({"fallback_count": 2}, "execution_fallback_reason_iff_adapters_differ"),
         ({"fallback_reason": None}, "not-null"),
@@ -62,7 +99,11 @@ def test_a_raw_insert_that_breaks_provenance_fails(overrides, constraint):
 
 def test_an_update_that_removes_the_fallback_reason_fails():
     _insert(actual_adapter="simulated", fallback_reason="lean_submit_timeout;alpaca_http_503", fallback_count=2)
-    with pytest.raises(IntegrityError, match="execution_fallback_reason_iff_adapters_differ"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(IntegrityError, match="execution_fallback_reason_iff_adapters_differ"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("UPDATE trading_execution SET fallback_reason = '' WHERE client_order_id = 'c-1'")
 
 

@@ -1,4 +1,5 @@
 """Reconciliation settles executions against venue truth by client order id."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,10 +9,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from tests.trading.execution_fixtures import alpaca_venue, lean_venue, macd_cross_up, make_strategy, venues  # noqa: F401
+from tests.factories import make_strategy
+from tests.signals import macd_cross_up
 from trading.orders.consumers import signals_consume
-from trading.orders.services import decision_submit, executions_reconcile
 from trading.orders.models import Decision, Execution
+from trading.orders.services import decision_submit, executions_reconcile
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +27,17 @@ def _decision(symbol: str = "AAPL", **parameters) -> Decision:
 
 def _as_if_the_worker_died_after_sending(decision: Decision, venue, *, adapter: str = "lean") -> None:
     """The venue holds the order; the decision says submitted; no execution row was written."""
-    venue._take(client_order_id=decision.decision_hash, symbol=decision.symbol, side=decision.side, qty=decision.quantity,
-                order_type="market", price=Decimal("101.5"))
-    Decision.objects.filter(pk=decision.pk).update(status="submitted", expected_adapter=adapter, submitted_at=timezone.now() - timedelta(minutes=2))
+    venue._take(
+        client_order_id=decision.decision_hash,
+        symbol=decision.symbol,
+        side=decision.side,
+        qty=decision.quantity,
+        order_type="market",
+        price=Decimal("101.5"),
+    )
+    Decision.objects.filter(pk=decision.pk).update(
+        status="submitted", expected_adapter=adapter, submitted_at=timezone.now() - timedelta(minutes=2)
+    )
 
 
 def test_a_non_final_execution_is_refreshed_until_filled(venues):
@@ -51,7 +61,12 @@ def test_a_decision_that_reached_a_venue_without_an_execution_gets_a_reconciled_
     _as_if_the_worker_died_after_sending(decision, lean)
     assert executions_reconcile().created == 1
     execution = Execution.objects.get(decision=decision)
-    assert (execution.route_tag, execution.expected_adapter, execution.actual_adapter, execution.fallback_reason) == ("reconciled", "lean", "lean", "")
+    assert (execution.route_tag, execution.expected_adapter, execution.actual_adapter, execution.fallback_reason) == (
+        "reconciled",
+        "lean",
+        "lean",
+        "",
+    )
     assert (execution.status, execution.avg_fill_price) == ("filled", Decimal("101.5"))
     decision.refresh_from_db()
     assert decision.status == "filled"
@@ -77,7 +92,9 @@ def test_a_young_orphan_is_left_to_its_worker(venues):
 
 def test_an_order_no_venue_knows_expires_after_the_window(venues, settings):
     decision = _decision()
-    Decision.objects.filter(pk=decision.pk).update(status="submitted", expected_adapter="lean", submitted_at=timezone.now() - timedelta(minutes=2))
+    Decision.objects.filter(pk=decision.pk).update(
+        status="submitted", expected_adapter="lean", submitted_at=timezone.now() - timedelta(minutes=2)
+    )
     settings.TRADING_UNKNOWN_EXPIRE_SECONDS = 3600
     assert executions_reconcile().expired == 0
     settings.TRADING_UNKNOWN_EXPIRE_SECONDS = 60
@@ -127,8 +144,14 @@ def test_a_submitting_worker_that_finds_reconciliations_row_updates_it_instead_o
     submitted = OrderState(client_order_id=decision.decision_hash, broker_order_id="sim-1", status="submitted")
     reconciled = execution_record(decision=decision, outcome=RouteOutcome("simulated", "simulated", (), submitted), route_tag="reconciled")
 
-    filled = OrderState(client_order_id=decision.decision_hash, broker_order_id="sim-1", status="filled", filled_quantity=decision.quantity,
-                        avg_fill_price=Decimal("100.01"), filled_at=timezone.now())
+    filled = OrderState(
+        client_order_id=decision.decision_hash,
+        broker_order_id="sim-1",
+        status="filled",
+        filled_quantity=decision.quantity,
+        avg_fill_price=Decimal("100.01"),
+        filled_at=timezone.now(),
+    )
     late = execution_record(decision=decision, outcome=RouteOutcome("simulated", "simulated", (), filled), first_write=True)
 
     assert late.pk == reconciled.pk and Execution.objects.count() == 1

@@ -1,6 +1,7 @@
 """How a submission commits: the pre-trade gate checks and claims the decision in one statement that
 commits before any adapter is called; the outcome is recorded in one more. A venue with external side
 effects (LEAN, Alpaca) also has its name written on the decision before it is called."""
+
 from __future__ import annotations
 
 import threading
@@ -10,13 +11,14 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 import trading.orders.services as execution_services
-from tests.trading.execution_fixtures import alpaca_venue, lean_venue, macd_cross_down, macd_cross_up, make_strategy, venues  # noqa: F401
+from tests.factories import make_strategy
+from tests.signals import macd_cross_down, macd_cross_up
 from trading.orders.adapters import adapter_class
 from trading.orders.adapters.base import AdapterUnreachable, OrderRequest
 from trading.orders.adapters.simulated import SimulatedAdapter
 from trading.orders.decisions import decisions_from_signals
-from trading.orders.services import decision_submit, executions_reconcile
 from trading.orders.models import Decision, Execution
+from trading.orders.services import decision_submit, executions_reconcile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,7 +45,10 @@ def _crash_on_record(monkeypatch) -> None:
 
 def test_only_the_simulator_declares_no_external_side_effects():
     assert {name: adapter_class(name).external_side_effects for name in ("simulated", "lean", "alpaca")} == {
-        "simulated": False, "lean": True, "alpaca": True}
+        "simulated": False,
+        "lean": True,
+        "alpaca": True,
+    }
 
 
 def test_a_simulated_order_is_checked_claimed_filled_and_recorded_in_one_statement():
@@ -62,20 +67,33 @@ def test_the_simulated_fill_in_the_gate_matches_the_simulator_adapter(settings):
     settings.TRADING_SIMULATED_SLIPPAGE_BPS = 7.5
     make_strategy(adapter="simulated")
     with transaction.atomic():
-        decisions = decisions_from_signals(signals=macd_cross_up("AAA", price=123.456789) + macd_cross_down("BBB", price=0.333333),
-                                           account="paper")
+        decisions = decisions_from_signals(
+            signals=macd_cross_up("AAA", price=123.456789) + macd_cross_down("BBB", price=0.333333), account="paper"
+        )
     for decision in decisions:
         execution = decision_submit(decision_id=decision.pk)
         assert (execution.status, execution.actual_adapter, execution.route_tag) == ("filled", "simulated", "live")
-        by_adapter = SimulatedAdapter().submit(OrderRequest(
-            client_order_id=decision.decision_hash, symbol=decision.symbol, side=decision.side, quantity=decision.quantity,
-            order_type=decision.order_type, reference_price=decision.price))
+        by_adapter = SimulatedAdapter().submit(
+            OrderRequest(
+                client_order_id=decision.decision_hash,
+                symbol=decision.symbol,
+                side=decision.side,
+                quantity=decision.quantity,
+                order_type=decision.order_type,
+                reference_price=decision.price,
+            )
+        )
         assert (execution.avg_fill_price, execution.broker_order_id, execution.filled_quantity) == (
-            by_adapter.avg_fill_price, by_adapter.broker_order_id, by_adapter.filled_quantity)
+            by_adapter.avg_fill_price,
+            by_adapter.broker_order_id,
+            by_adapter.filled_quantity,
+        )
     assert sorted(Execution.objects.values_list("side", flat=True)) == ["buy", "sell"]
 
 
-def test_a_simulator_with_latency_runs_after_a_durable_claim_so_a_crash_never_fills_twice_and_reconciliation_settles_it(monkeypatch, settings):
+def test_a_simulator_with_latency_runs_after_a_durable_claim_so_a_crash_never_fills_twice_and_reconciliation_settles_it(
+    monkeypatch, settings
+):
     settings.TRADING_SIMULATED_LATENCY_MS = 1
     settings.TRADING_EXECUTION_FALLBACK_CHAIN = []
     decision = _decision(adapter="simulated")
@@ -98,9 +116,18 @@ def test_a_simulator_with_latency_runs_after_a_durable_claim_so_a_crash_never_fi
 
 def test_a_simulated_submit_that_finds_a_row_for_its_order_updates_it_and_still_writes_its_claim():
     decision = _decision(adapter="simulated")
-    Execution.objects.create(decision=decision, client_order_id=decision.decision_hash, account="paper", symbol="AAPL", side="buy",
-                             expected_adapter="simulated", actual_adapter="simulated", route_tag="reconciled", quantity=decision.quantity,
-                             status="submitted")
+    Execution.objects.create(
+        decision=decision,
+        client_order_id=decision.decision_hash,
+        account="paper",
+        symbol="AAPL",
+        side="buy",
+        expected_adapter="simulated",
+        actual_adapter="simulated",
+        route_tag="reconciled",
+        quantity=decision.quantity,
+        status="submitted",
+    )
     execution = decision_submit(decision_id=decision.pk)
     decision.refresh_from_db()
     assert Execution.objects.count() == 1 and (execution.status, execution.route_tag) == ("filled", "reconciled")
@@ -141,7 +168,11 @@ def test_a_simulator_that_refuses_hands_the_order_to_the_venues_after_a_durable_
     monkeypatch.setattr(execution_services, "route_submit", observe_claim)
     execution = decision_submit(decision_id=decision.pk)
     assert claims == ["submitted"]
-    assert (execution.expected_adapter, execution.actual_adapter, execution.fallback_reason) == ("simulated", "lean", "simulated_connection_error")
+    assert (execution.expected_adapter, execution.actual_adapter, execution.fallback_reason) == (
+        "simulated",
+        "lean",
+        "simulated_connection_error",
+    )
     assert execution.status == "filled" and lean.orders_received == 1
 
 

@@ -1,5 +1,6 @@
 """The order path through real Celery workers: dispatch after the ingest commit, and a worker killed
 with SIGKILL between submission and recording, settled by reconciliation without a second order."""
+
 from __future__ import annotations
 
 import signal
@@ -10,12 +11,13 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from kombu import Connection
 
-from tests.trading.execution_fixtures import lean_venue, macd_cross_up, make_strategy  # noqa: F401
+from tests.factories import make_strategy
+from tests.signals import macd_cross_up
 from trading.orders.consumers import signals_consume
 from trading.orders.decisions import decisions_from_signals
+from trading.orders.models import Decision, Execution
 from trading.orders.services import decision_submit, executions_reconcile
 from trading.orders.tasks import submit_decision
-from trading.orders.models import Decision, Execution
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

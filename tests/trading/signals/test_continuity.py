@@ -1,4 +1,5 @@
 """Continuity alerts from real polls: streak and lag thresholds, NYSE-session suppression, latch and clear."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -6,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from tests.signals import seconds_ago, signal_row
+from torghut.core.calendar import market_session_open
 from trading.alerts.models import Alert
-from trading.signals.models import IngestCursor
 from trading.signals.continuity import continuity_evaluate
 from trading.signals.ingest import signals_ingest
-from torghut.core.calendar import market_session_open
-
-from tests.trading.conftest import seconds_ago, signal_row
+from trading.signals.models import IngestCursor
 
 pytestmark = pytest.mark.django_db
 
@@ -75,8 +75,9 @@ def test_lag_over_the_threshold_alerts_on_the_first_poll(signal_table, static_un
     assert alert.payload["lag_seconds"] >= 300
 
 
-@pytest.mark.parametrize("frozen", [SATURDAY, THANKSGIVING, DAY_AFTER_THANKSGIVING.replace(hour=18, minute=30)],
-                         ids=["weekend", "holiday", "after-early-close"])
+@pytest.mark.parametrize(
+    "frozen", [SATURDAY, THANKSGIVING, DAY_AFTER_THANKSGIVING.replace(hour=18, minute=30)], ids=["weekend", "holiday", "after-early-close"]
+)
 def test_quiet_stream_reasons_are_suppressed_while_the_market_is_closed(signal_table, static_universe, frozen):
     with time_machine.travel(frozen, tick=False):
         poll()

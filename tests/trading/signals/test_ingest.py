@@ -1,22 +1,21 @@
 """Ingest polls against the real ClickHouse and Postgres: reasons, cursor moves, bad rows, outages."""
+
 from __future__ import annotations
 
 import socket
-import zlib
 import threading
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test import override_settings
 
+from tests.signals import INF, NAN, UNIVERSE, now_utc, seconds_ago, signal_row
 from torghut.core import clickhouse
-from trading.signals.models import IngestCursor, IngestWindow
-from trading.signals.ingest import signals_ingest
 from trading.signals import source as signal_source
-from trading.signals.ingest import batch_validate
-
-from tests.trading.conftest import INF, NAN, UNIVERSE, now_utc, seconds_ago, signal_row
+from trading.signals.ingest import batch_validate, signals_ingest
+from trading.signals.models import IngestCursor, IngestWindow
 
 pytestmark = pytest.mark.django_db
 
@@ -126,16 +125,18 @@ def test_rows_sharing_an_event_time_are_read_in_symbol_then_seq_order_across_sma
 def test_each_kind_of_bad_row_is_skipped_with_its_reason_and_never_stalls_the_cursor(signal_table, static_universe):
     now = now_utc()
     t = seconds_ago(now, 30)
-    signal_table.insert([
-        signal_row("", t, 1),
-        signal_row("   ", t, 2),
-        signal_row("AAPL", t, 3, rsi14=NAN),
-        signal_row("MSFT", t, 4, macd=INF),
-        signal_row("MSFT", t, 5, ema26=-INF),
-        signal_row("ZZZZ", t, 6),
-        signal_row("SPY", t, 7),
-        signal_row("NVDA", now + timedelta(seconds=3600), 8),
-    ])
+    signal_table.insert(
+        [
+            signal_row("", t, 1),
+            signal_row("   ", t, 2),
+            signal_row("AAPL", t, 3, rsi14=NAN),
+            signal_row("MSFT", t, 4, macd=INF),
+            signal_row("MSFT", t, 5, ema26=-INF),
+            signal_row("ZZZZ", t, 6),
+            signal_row("SPY", t, 7),
+            signal_row("NVDA", now + timedelta(seconds=3600), 8),
+        ]
+    )
 
     window = poll(now)
 
@@ -169,11 +170,16 @@ def test_rows_from_the_future_do_not_hide_a_caught_up_cursor(signal_table, stati
 
 def test_validation_prices_a_signal_from_vwap_and_falls_back_to_the_bollinger_mid(signal_table):
     now = now_utc()
-    signal_table.insert([signal_row("AAPL", now, 1, vwap_w5m=101.5, boll_mid=99.0), signal_row("AAPL", now, 2, vwap_w5m=0.0, boll_mid=99.0)])
+    signal_table.insert(
+        [signal_row("AAPL", now, 1, vwap_w5m=101.5, boll_mid=99.0), signal_row("AAPL", now, 2, vwap_w5m=0.0, boll_mid=99.0)]
+    )
     columns = signal_source.fetch_after(signal_source.CursorKey(at=now - timedelta(seconds=1)), limit=10)
     batch = batch_validate(columns, universe=frozenset(UNIVERSE), future_limit=now)
     assert [s.price for s in batch.accepted] == [101.5, 99.0]
-    assert [(s.symbol, s.event_ts, s.seq, s.source, s.window_size) for s in batch.accepted] == [("AAPL", now, 1, "ta", "1s"), ("AAPL", now, 2, "ta", "1s")]
+    assert [(s.symbol, s.event_ts, s.seq, s.source, s.window_size) for s in batch.accepted] == [
+        ("AAPL", now, 1, "ta", "1s"),
+        ("AAPL", now, 2, "ta", "1s"),
+    ]
     assert batch.accepted[0].rsi14 == 55.0
 
 
@@ -312,7 +318,9 @@ def test_the_tail_probe_is_cached_and_its_last_value_reused_when_clickhouse_fail
     assert signal_source.latest_event_ts(now=now).latest == seconds_ago(now, 10)
 
 
-def test_with_a_settle_time_rows_of_a_second_read_in_part_are_not_skipped_when_the_rest_arrive_late(signal_table, static_universe, settings):
+def test_with_a_settle_time_rows_of_a_second_read_in_part_are_not_skipped_when_the_rest_arrive_late(
+    signal_table, static_universe, settings
+):
     settings.TRADING_SIGNAL_SETTLE_SECONDS = 2
     second = seconds_ago(now_utc(), 20)
     signal_table.insert([signal_row("MSFT", second, 1)])
@@ -325,7 +333,9 @@ def test_with_a_settle_time_rows_of_a_second_read_in_part_are_not_skipped_when_t
     assert poll(second + timedelta(seconds=8)).rows_fetched == 0
 
 
-def test_a_cursor_caught_up_with_the_settled_rows_is_tail_stable_and_never_jumps_rows_still_settling(signal_table, static_universe, settings):
+def test_a_cursor_caught_up_with_the_settled_rows_is_tail_stable_and_never_jumps_rows_still_settling(
+    signal_table, static_universe, settings
+):
     settings.TRADING_SIGNAL_SETTLE_SECONDS = 2
     settings.TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS = 0  # the quiet-stream advance would move the cursor to `now`
     now = now_utc()

@@ -1,4 +1,5 @@
 """Ingest telemetry is kept for TRADING_INGEST_WINDOW_RETENTION_DAYS, then pruned by the hourly beat task."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from trading.signals.models import IngestWindow
 from trading.signals.ingest import ingest_windows_prune
+from trading.signals.models import IngestWindow
 from trading.signals.tasks import prune_ingest_windows
 
 pytestmark = pytest.mark.django_db

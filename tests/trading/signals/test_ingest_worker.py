@@ -1,4 +1,5 @@
 """The beat tasks through a real Celery worker on the real broker, Postgres and ClickHouse."""
+
 from __future__ import annotations
 
 import re
@@ -27,13 +28,17 @@ def test_the_ingest_and_staleness_tasks_run_in_a_worker_and_record_a_window(cele
 def test_two_worker_processes_polling_one_cursor_process_every_row_exactly_once(start_worker, signal_table):
     from datetime import timedelta
 
-    from tests.trading.conftest import UNIVERSE, now_utc, signal_row
+    from tests.signals import UNIVERSE, now_utc, signal_row
     from trading.signals.tasks import ingest_signals
 
     now = now_utc()
     signal_table.insert([signal_row(UNIVERSE[i % 4], now - timedelta(seconds=300 - i // 40), i) for i in range(10_000)])
-    env = {"TRADING_UNIVERSE_SOURCE": "static", "TRADING_UNIVERSE_STATIC_SYMBOLS": ",".join(UNIVERSE),
-           "TRADING_INGEST_BATCH_SIZE": "500", "TRADING_SIGNAL_PROBE_CACHE_SECONDS": "0"}
+    env = {
+        "TRADING_UNIVERSE_SOURCE": "static",
+        "TRADING_UNIVERSE_STATIC_SYMBOLS": ",".join(UNIVERSE),
+        "TRADING_INGEST_BATCH_SIZE": "500",
+        "TRADING_SIGNAL_PROBE_CACHE_SECONDS": "0",
+    }
     workers = [start_worker(name=f"ingest-{n}", queues="ingest", **env) for n in (1, 2)]
     outcomes: list[dict] = []
     try:

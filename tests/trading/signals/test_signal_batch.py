@@ -1,4 +1,5 @@
 """The columnar hand-off (`SignalBatch`) decides exactly as the per-row `Signal` list does."""
+
 from __future__ import annotations
 
 import random
@@ -7,7 +8,8 @@ import numpy as np
 import pytest
 from django.db import transaction
 
-from tests.trading.execution_fixtures import make_signal, make_strategy
+from tests.factories import make_strategy
+from tests.signals import make_signal
 from trading.orders.consumers import signals_consume
 from trading.orders.models import Decision, SignalMemory
 from trading.signals.types import INDICATORS, Signal, SignalBatch
@@ -24,16 +26,32 @@ def _noisy_signals(seed: int, *, start: int, count: int) -> list[Signal]:
     signals = []
     for i in range(start, start + count):
         price = 100 + rng.uniform(-3, 3)
-        signals.append(make_signal(rng.choice(SYMBOLS), i=i, price=price, macd_hist=rng.uniform(-1, 1), rsi14=rng.uniform(20, 80),
-                                   boll_lower=price + rng.uniform(-2, 1), boll_upper=price + rng.uniform(-1, 2)))
+        signals.append(
+            make_signal(
+                rng.choice(SYMBOLS),
+                i=i,
+                price=price,
+                macd_hist=rng.uniform(-1, 1),
+                rsi14=rng.uniform(20, 80),
+                boll_lower=price + rng.uniform(-2, 1),
+                boll_upper=price + rng.uniform(-1, 2),
+            )
+        )
     return signals
 
 
 def _columnar(signals: list[Signal]) -> SignalBatch:
     """The batch ingest would build: plain columns, no `Signal` objects behind it."""
     built = SignalBatch.from_signals(signals)
-    return SignalBatch(symbols=built.symbols, ts_us=built.ts_us, seqs=built.seqs, sources=built.sources.astype(str),
-                       window_sizes=built.window_sizes.astype(str), prices=built.prices, indicators=built.indicators)
+    return SignalBatch(
+        symbols=built.symbols,
+        ts_us=built.ts_us,
+        seqs=built.seqs,
+        sources=built.sources.astype(str),
+        window_sizes=built.window_sizes.astype(str),
+        prices=built.prices,
+        indicators=built.indicators,
+    )
 
 
 def _consume(signals, account):

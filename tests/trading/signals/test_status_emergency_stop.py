@@ -1,4 +1,5 @@
 """`/trading/status` and `/trading/autonomy` carry the emergency-stop state next to the ingest telemetry."""
+
 import pytest
 
 from governance.killswitch.services import kill_switch_engage, kill_switch_resume

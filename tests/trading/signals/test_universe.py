@@ -1,4 +1,5 @@
 """The jangar universe: cache, degraded reuse, fail-closed, payload shapes; static universe limits."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,10 +8,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from trading.signals.models import UniverseSnapshot
-from trading.signals.universe import universe_assert_authoritative, universe_resolve
 from trading.signals.metrics import continuity_metrics
-from trading.signals.universe import universe_status_snapshot
+from trading.signals.models import UniverseSnapshot
+from trading.signals.universe import universe_assert_authoritative, universe_resolve, universe_status_snapshot
 
 pytestmark = pytest.mark.django_db
 

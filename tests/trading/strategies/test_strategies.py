@@ -1,4 +1,5 @@
 """The live (one signal at a time) and vectorised forms of every strategy agree row for row."""
+
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -19,7 +20,11 @@ def _signals(n_per_symbol: int = 400, symbols=("AAPL", "MSFT", "IBM"), seed: int
             values = {name: float(rng.normal(0, 1)) for name in INDICATORS}
             values.update(rsi14=float(rng.uniform(10, 90)), boll_mid=price * (1 + rng.normal(0, 0.002)))
             values.update(boll_upper=values["boll_mid"] * 1.004, boll_lower=values["boll_mid"] * 0.996)
-            rows.append(Signal(symbol=symbol, event_ts=start + timedelta(seconds=i), seq=i, source="test", window_size="PT1S", price=price, **values))
+            rows.append(
+                Signal(
+                    symbol=symbol, event_ts=start + timedelta(seconds=i), seq=i, source="test", window_size="PT1S", price=price, **values
+                )
+            )
     return rows
 
 
