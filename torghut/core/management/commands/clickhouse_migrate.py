@@ -1,7 +1,9 @@
 import importlib
+
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import module_has_submodule
+
 from torghut.core import clickhouse
 
 
