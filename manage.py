@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Django's command-line utility for torghut."""
+
 import os
 import sys
+
+from django.core.management import execute_from_command_line
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "torghut.settings")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(sys.argv)
 
 

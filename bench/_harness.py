@@ -3,6 +3,7 @@ worker processes and the exactly-once accounting of ClickHouse rows against Inge
 
 Runs inside a configured Django process (bench script or pytest).
 """
+
 from __future__ import annotations
 
 import os
@@ -130,8 +131,9 @@ class IngestDriver(threading.Thread):
             while not self.stop_event.is_set():
                 for shard in range(self.shards):
                     try:
-                        ingest_signals.apply_async(kwargs={"shard": shard}, queue=self.queue, expires=max(2.0, 10 * self.interval),
-                                                   connection=conn, retry=False)
+                        ingest_signals.apply_async(
+                            kwargs={"shard": shard}, queue=self.queue, expires=max(2.0, 10 * self.interval), connection=conn, retry=False
+                        )
                         self.published += 1
                     except Exception:  # noqa: BLE001 - a broker outage drops a tick, as it would drop a beat tick
                         time.sleep(0.2)
@@ -150,10 +152,34 @@ class IngestWorker:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.name, self.log_path = name, log_dir / f"{name}.log"
         self._log = open(self.log_path, "w")
-        cmd = [sys.executable, "-m", "celery", "-A", "torghut", "worker", "-Q", queue, "--concurrency", str(concurrency),
-               "--pool", "prefork", "--hostname", f"{name}@%h", "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "torghut",
+            "worker",
+            "-Q",
+            queue,
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            "prefork",
+            "--hostname",
+            f"{name}@%h",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 60.0) -> IngestWorker:
         deadline = time.monotonic() + timeout
@@ -177,17 +203,26 @@ class IngestWorker:
         self._log.close()
 
 
-def ingest_worker_env(*, table: str, source: str, names: list[str], shards: int, database_url: str, batch_size: int = 5000,
-                      **extra: str) -> dict[str, str]:
+def ingest_worker_env(
+    *, table: str, source: str, names: list[str], shards: int, database_url: str, batch_size: int = 5000, **extra: str
+) -> dict[str, str]:
     """Worker settings for an ingest of `table` under its own cursor `source` with a static universe."""
     from django.conf import settings
 
     env = {
-        "TORGHUT_TESTING": "1", "DATABASE_URL": database_url, "CLICKHOUSE_URL": settings.CLICKHOUSE_URL,
-        "REDIS_URL": settings.REDIS_URL, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
-        "TRADING_SIGNAL_TABLE": table, "TRADING_SIGNAL_SOURCE": source, "TRADING_UNIVERSE_SOURCE": "static",
-        "TRADING_UNIVERSE_STATIC_SYMBOLS": ",".join(names), "TRADING_INGEST_SHARDS": str(shards),
-        "TRADING_INGEST_BATCH_SIZE": str(batch_size), "TRADING_SIGNAL_PROBE_CACHE_SECONDS": "1",
+        "TORGHUT_TESTING": "1",
+        "DATABASE_URL": database_url,
+        "CLICKHOUSE_URL": settings.CLICKHOUSE_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+        "TRADING_SIGNAL_TABLE": table,
+        "TRADING_SIGNAL_SOURCE": source,
+        "TRADING_UNIVERSE_SOURCE": "static",
+        "TRADING_UNIVERSE_STATIC_SYMBOLS": ",".join(names),
+        "TRADING_INGEST_SHARDS": str(shards),
+        "TRADING_INGEST_BATCH_SIZE": str(batch_size),
+        "TRADING_SIGNAL_PROBE_CACHE_SECONDS": "1",
     }
     env.update(extra)
     return env
@@ -223,8 +258,11 @@ def ingest_account(*, source: str) -> IngestAccount:
 
     account = IngestAccount()
     last_after: dict[int, dict] = {}
-    rows = IngestWindow.objects.filter(source=source).order_by("id").values_list(
-        "id", "shard", "rows_accepted", "rows_fetched", "reason", "lag_seconds", "cursor_before", "cursor_after")
+    rows = (
+        IngestWindow.objects.filter(source=source)
+        .order_by("id")
+        .values_list("id", "shard", "rows_accepted", "rows_fetched", "reason", "lag_seconds", "cursor_before", "cursor_after")
+    )
     for pk, shard, accepted, fetched, reason, lag, before, after in rows.iterator():
         account.windows += 1
         account.accepted += accepted

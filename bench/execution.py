@@ -10,6 +10,7 @@ Runs in its own Postgres database (<name>_bench_exec, dropped at the end) and it
 so a running `make run` is not disturbed. BENCH_EXEC_ORDERS (default 1000: the p99 is the 10th slowest, steadier than the 3rd of 300), BENCH_BACKFILL_ROWS (200000),
 BENCH_BACKFILL_REPEAT (3 runs of each contender).
 """
+
 from __future__ import annotations
 
 import os
@@ -61,24 +62,45 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _start_worker(env: dict[str, str]) -> subprocess.Popen:
     log = open(ROOT / "var" / "bench-execution-worker.log", "w")
-    cmd = [sys.executable, "-m", "celery", "-A", "torghut", "worker", "-Q", QUEUE, "--concurrency", "1", "--pool", "prefork",
-           "--hostname", f"bench-exec-{os.getpid()}@%h", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
-           "--include", "celery_noop"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "torghut",
+        "worker",
+        "-Q",
+        QUEUE,
+        "--concurrency",
+        "1",
+        "--pool",
+        "prefork",
+        "--hostname",
+        f"bench-exec-{os.getpid()}@%h",
+        "--loglevel",
+        "WARNING",
+        "--without-gossip",
+        "--without-mingle",
+        "--include",
+        "celery_noop",
+    ]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def bench_latency() -> None:
+    from celery_noop import noop
     from django.db import transaction
 
     from bench.report import record
-    from celery_noop import noop
     from trading.orders.decisions import decisions_from_signals
-    from trading.orders.tasks import submit_decision
     from trading.orders.models import Execution
-    from trading.strategies.models import Strategy
+    from trading.orders.tasks import submit_decision
     from trading.signals.types import INDICATORS, Signal
+    from trading.strategies.models import Strategy
 
-    Strategy.objects.create(name="bench", version="1", kind="macd_rsi", lane="paper", capital_fraction="0.1", parameters={"adapter": "simulated"})
+    Strategy.objects.create(
+        name="bench", version="1", kind="macd_rsi", lane="paper", capital_fraction="0.1", parameters={"adapter": "simulated"}
+    )
     start = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
     def signal(symbol: str, i: int, hist: float) -> Signal:
@@ -115,12 +137,25 @@ def bench_latency() -> None:
     p50b, p99b = _percentile(baseline, 0.5), _percentile(baseline, 0.99)
     p50p, p99p = _percentile(pipeline, 0.5), _percentile(pipeline, 0.99)
     print(f"decision->fill latency over {ORDERS} orders (simulated adapter, real worker):")
-    print(f"  bare Celery no-op round trip  p50 {p50b * 1000:7.2f} ms   p99 {p99b * 1000:7.2f} ms   mean {statistics.mean(baseline) * 1000:.2f} ms")
-    print(f"  decision -> fill pipeline     p50 {p50p * 1000:7.2f} ms   p99 {p99p * 1000:7.2f} ms   mean {statistics.mean(pipeline) * 1000:.2f} ms")
+    print(
+        f"  bare Celery no-op round trip  p50 {p50b * 1000:7.2f} ms   p99 {p99b * 1000:7.2f} ms   mean {statistics.mean(baseline) * 1000:.2f} ms"
+    )
+    print(
+        f"  decision -> fill pipeline     p50 {p50p * 1000:7.2f} ms   p99 {p99p * 1000:7.2f} ms   mean {statistics.mean(pipeline) * 1000:.2f} ms"
+    )
     print(f"  ratio p50 {p50p / p50b:.2f}x   p99 {p99p / p99b:.2f}x   (target <= 1.5x)")
     for name, value, base in (("p50", p50p, p50b), ("p99", p99p, p99b)):
-        record(bench="execution", figure=f"decision->fill {name} (simulated, real worker)", value=value * 1000, unit="ms",
-               baseline="bare Celery no-op round trip", baseline_value=base * 1000, ratio=value / base, target="<= 1.5x", ok=value / base <= 1.5)
+        record(
+            bench="execution",
+            figure=f"decision->fill {name} (simulated, real worker)",
+            value=value * 1000,
+            unit="ms",
+            baseline="bare Celery no-op round trip",
+            baseline_value=base * 1000,
+            ratio=value / base,
+            target="<= 1.5x",
+            ok=value / base <= 1.5,
+        )
 
 
 def bench_backfill() -> None:
@@ -154,13 +189,26 @@ def bench_backfill() -> None:
     for row in rows:
         actual = row.actual_adapter or "lean"
         expected = row.expected_adapter or actual
-        objects.append(Execution(
-            client_order_id=row.client_order_id, broker_order_id=row.broker_order_id or "", account=row.account, symbol=row.symbol,
-            side=row.side, expected_adapter=expected, actual_adapter=actual,
-            fallback_reason=f"fallback_from_{expected}_to_{actual}" if expected != actual else "", fallback_count=int(expected != actual),
-            route_tag="backfill", quantity=row.quantity, filled_quantity=row.filled_quantity, avg_fill_price=row.avg_fill_price,
-            status=row.status, submitted_at=row.submitted_at, filled_at=row.filled_at,
-        ))
+        objects.append(
+            Execution(
+                client_order_id=row.client_order_id,
+                broker_order_id=row.broker_order_id or "",
+                account=row.account,
+                symbol=row.symbol,
+                side=row.side,
+                expected_adapter=expected,
+                actual_adapter=actual,
+                fallback_reason=f"fallback_from_{expected}_to_{actual}" if expected != actual else "",
+                fallback_count=int(expected != actual),
+                route_tag="backfill",
+                quantity=row.quantity,
+                filled_quantity=row.filled_quantity,
+                avg_fill_price=row.avg_fill_price,
+                status=row.status,
+                submitted_at=row.submitted_at,
+                filled_at=row.filled_at,
+            )
+        )
 
     def orm() -> float:
         for obj in objects:  # bulk_create set their ids last time; insert them as new rows again
@@ -181,20 +229,35 @@ def bench_backfill() -> None:
     orm_rates: list[float] = []
     backfill_rates: list[float] = []
     for rep in range(BACKFILL_REPEAT):
-        for contender in ((orm, backfill) if rep % 2 == 0 else (backfill, orm)):
+        for contender in (orm, backfill) if rep % 2 == 0 else (backfill, orm):
             (orm_rates if contender is orm else backfill_rates).append(contender())
     again = execution_provenance_backfill(batch_size=50_000)
     assert again.inserted == 0
     orm_rate, backfill_rate = statistics.median(orm_rates), statistics.median(backfill_rates)
     ratios = [b / o for b, o in zip(backfill_rates, orm_rates)]
     print(f"provenance backfill of {BACKFILL_ROWS} historical rows, median of {BACKFILL_REPEAT} alternating runs each:")
-    print(f"  Django bulk_create (objects prebuilt, batch 5000)  {orm_rate:10.0f} rows/s  (runs: {', '.join(f'{r:.0f}' for r in orm_rates)})")
-    print(f"  backfill_execution_provenance (batch 50000)       {backfill_rate:10.0f} rows/s  (runs: {', '.join(f'{r:.0f}' for r in backfill_rates)})")
+    print(
+        f"  Django bulk_create (objects prebuilt, batch 5000)  {orm_rate:10.0f} rows/s  (runs: {', '.join(f'{r:.0f}' for r in orm_rates)})"
+    )
+    print(
+        f"  backfill_execution_provenance (batch 50000)       {backfill_rate:10.0f} rows/s  (runs: {', '.join(f'{r:.0f}' for r in backfill_rates)})"
+    )
     ratio = backfill_rate / orm_rate
-    print(f"  ratio {ratio:.1f}x   (target >= 5x; run pairs {', '.join(f'{r:.1f}x' for r in ratios)}); "
-          f"idempotent rerun: {again.inserted} rows in {again.seconds:.2f} s")
-    record(bench="execution", figure=f"provenance backfill ({BACKFILL_ROWS} rows, median of {BACKFILL_REPEAT})", value=backfill_rate,
-           unit="rows/s", baseline="Django bulk_create", baseline_value=orm_rate, ratio=ratio, target=">= 5x", ok=ratio >= 5)
+    print(
+        f"  ratio {ratio:.1f}x   (target >= 5x; run pairs {', '.join(f'{r:.1f}x' for r in ratios)}); "
+        f"idempotent rerun: {again.inserted} rows in {again.seconds:.2f} s"
+    )
+    record(
+        bench="execution",
+        figure=f"provenance backfill ({BACKFILL_ROWS} rows, median of {BACKFILL_REPEAT})",
+        value=backfill_rate,
+        unit="rows/s",
+        baseline="Django bulk_create",
+        baseline_value=orm_rate,
+        ratio=ratio,
+        target=">= 5x",
+        ok=ratio >= 5,
+    )
 
 
 def main() -> None:
@@ -213,8 +276,12 @@ def main() -> None:
     kill_switch_mirror_sync()
     from django.conf import settings
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench" / "support")]),
-           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench" / "support")]),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+    }
     (ROOT / "var").mkdir(exist_ok=True)
     worker = _start_worker(env)
     try:

@@ -6,6 +6,7 @@ the same numpy columnar driver read, and nothing else, and (b) the full ingest p
 cursor and IngestWindow commit). The hand-off runs one shadow strategy of each kind over every row. Prints rows/s for both and ingest/raw. Targets at the large batch:
 ratio >= 0.5 and >= 200k signals/s per process.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,15 +27,14 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
+from bench.report import record  # noqa: E402
 from torghut.core import clickhouse  # noqa: E402
 from trading.orders.models import Decision, SignalMemory  # noqa: E402
-from trading.signals.models import IngestCursor, IngestWindow
-from trading.strategies.models import Strategy
 from trading.signals import source as signal_source  # noqa: E402
 from trading.signals.ingest import signals_ingest  # noqa: E402
+from trading.signals.models import IngestCursor, IngestWindow
 from trading.signals.types import INDICATORS  # noqa: E402
-
-from bench.report import record  # noqa: E402
+from trading.strategies.models import Strategy
 
 TABLE = "ta_signals_bench"
 ROWS = int(os.environ.get("BENCH_INGEST_ROWS", "1000000"))
@@ -103,15 +103,20 @@ def main() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     started = time.perf_counter()
     with override_settings(
-        TRADING_SIGNAL_TABLE=TABLE, TRADING_UNIVERSE_SOURCE="static", TRADING_UNIVERSE_STATIC_SYMBOLS=SYMBOLS,
-        TRADING_SIGNAL_LOOKBACK_SECONDS=86_400, TRADING_SIGNAL_PROBE_CACHE_SECONDS=30,
+        TRADING_SIGNAL_TABLE=TABLE,
+        TRADING_UNIVERSE_SOURCE="static",
+        TRADING_UNIVERSE_STATIC_SYMBOLS=SYMBOLS,
+        TRADING_SIGNAL_LOOKBACK_SECONDS=86_400,
+        TRADING_SIGNAL_PROBE_CACHE_SECONDS=30,
     ):
         signal_source.forget_table_shape()
         signal_source.probe_forget()
         load(now)
         # Every strategy kind evaluates every row of the hand-off; shadow lane, so no order leaves.
-        strategies = [Strategy.objects.create(name=f"bench-{kind}", version="1", kind=kind, lane="shadow", parameters={})
-                      for kind in ("macd_rsi", "bollinger_reversion")]
+        strategies = [
+            Strategy.objects.create(name=f"bench-{kind}", version="1", kind=kind, lane="shadow", parameters={})
+            for kind in ("macd_rsi", "bollinger_reversion")
+        ]
         print(f"loaded {ROWS:,} rows into {clickhouse.target().database}.{TABLE} in {time.perf_counter() - started:.1f}s")
         print(f"{'batch':>8} {'rows':>10} {'raw rows/s':>14} {'ingest rows/s':>14} {'ingest/raw':>11}")
         large_ratio = large_rate = 0.0
@@ -126,17 +131,26 @@ def main() -> None:
             large = batch == BATCHES[-1][0]
             if large:
                 large_ratio, large_rate = ing_rate / raw_rate, ing_rate
-            record(bench="ingest", figure=f"ingest, {batch:,}-row batches", value=ing_rate, unit="rows/s",
-                   baseline="raw fetch, same query", baseline_value=raw_rate, ratio=ing_rate / raw_rate,
-                   target=">= 0.5x and >= 200k rows/s" if large else "(informational)",
-                   ok=(ing_rate / raw_rate >= 0.5 and ing_rate >= 200_000) if large else True)
+            record(
+                bench="ingest",
+                figure=f"ingest, {batch:,}-row batches",
+                value=ing_rate,
+                unit="rows/s",
+                baseline="raw fetch, same query",
+                baseline_value=raw_rate,
+                ratio=ing_rate / raw_rate,
+                target=">= 0.5x and >= 200k rows/s" if large else "(informational)",
+                ok=(ing_rate / raw_rate >= 0.5 and ing_rate >= 200_000) if large else True,
+            )
         clickhouse.execute("bench_drop", f"DROP TABLE IF EXISTS {TABLE}")
         for strategy in strategies:
             strategy.delete()
         signal_source.probe_forget()
     verdict = "meets" if large_ratio >= 0.5 and large_rate >= 200_000 else "MISSES"
-    print(f"ingest at 50,000-row batches: {large_rate:,.0f} rows/s, {large_ratio:.2f}x raw fetch "
-          f"({verdict} target >= 0.5x and >= 200,000 rows/s; Postgres {settings.DATABASES['default']['NAME']})")
+    print(
+        f"ingest at 50,000-row batches: {large_rate:,.0f} rows/s, {large_ratio:.2f}x raw fetch "
+        f"({verdict} target >= 0.5x and >= 200,000 rows/s; Postgres {settings.DATABASES['default']['NAME']})"
+    )
 
 
 if __name__ == "__main__":

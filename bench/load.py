@@ -4,6 +4,7 @@ Every row must be processed exactly once (ClickHouse count against the IngestWin
 unbroken cursor chain per shard) and the signal lag p99 must stay under 5 s. TORGHUT_LOAD_SECONDS
 sets the duration: 60 s under `make bench`, 600 s under `make load`, 20 s in the test suite.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,9 @@ class LoadResult:
         return self.rows_accepted == self.rows_in_clickhouse == self.rows_fetched and not self.chain_breaks
 
 
-def load_run(*, seconds: float, rate: float = RATE, symbol_count: int = SYMBOLS, database_url: str | None = None,
-             drain_timeout: float = 120.0) -> tuple[LoadResult, str]:
+def load_run(
+    *, seconds: float, rate: float = RATE, symbol_count: int = SYMBOLS, database_url: str | None = None, drain_timeout: float = 120.0
+) -> tuple[LoadResult, str]:
     """Write simulator rows for `seconds` while two ingest workers poll two shards; account for every row.
 
     Returns the result and the cursor source its IngestWindow rows are filed under.
@@ -79,9 +81,16 @@ def load_run(*, seconds: float, rate: float = RATE, symbol_count: int = SYMBOLS,
             worker.stop()
         h.signal_table_drop(table)
     return LoadResult(
-        seconds=writer.stopped_at - writer.started_at, rows_written=writer.rows_written, rows_failed=writer.rows_failed,
-        rows_in_clickhouse=in_clickhouse, rows_accepted=account.accepted, rows_fetched=account.fetched, windows=account.windows,
-        chain_breaks=account.chain_breaks, lag_p50=h.percentile(account.lags, 50), lag_p99=h.percentile(account.lags, 99),
+        seconds=writer.stopped_at - writer.started_at,
+        rows_written=writer.rows_written,
+        rows_failed=writer.rows_failed,
+        rows_in_clickhouse=in_clickhouse,
+        rows_accepted=account.accepted,
+        rows_fetched=account.fetched,
+        windows=account.windows,
+        chain_breaks=account.chain_breaks,
+        lag_p50=h.percentile(account.lags, 50),
+        lag_p99=h.percentile(account.lags, 99),
         reasons=account.reasons,
     ), source
 
@@ -102,15 +111,33 @@ def main() -> int:
         print(f"  {key}: {value}")
     written_rate = result.rows_in_clickhouse / result.seconds
     accepted_rate = result.rows_accepted / result.seconds
-    record(bench="load", figure="rows ingested per second (exactly once)", value=accepted_rate, unit="rows/s",
-           baseline="simulator rows written per second", baseline_value=written_rate, ratio=accepted_rate / written_rate,
-           target=f"1.00x of {RATE:,.0f}/s, no row twice", ok=result.exactly_once and written_rate >= 0.95 * RATE)
-    record(bench="load", figure="signal lag p99", value=result.lag_p99, unit="s", baseline="signal lag p50", baseline_value=result.lag_p50,
-           ratio=result.lag_p99 / result.lag_p50 if result.lag_p50 else float("nan"), target=f"< {LAG_P99_TARGET:g} s",
-           ok=result.lag_p99 < LAG_P99_TARGET)
+    record(
+        bench="load",
+        figure="rows ingested per second (exactly once)",
+        value=accepted_rate,
+        unit="rows/s",
+        baseline="simulator rows written per second",
+        baseline_value=written_rate,
+        ratio=accepted_rate / written_rate,
+        target=f"1.00x of {RATE:,.0f}/s, no row twice",
+        ok=result.exactly_once and written_rate >= 0.95 * RATE,
+    )
+    record(
+        bench="load",
+        figure="signal lag p99",
+        value=result.lag_p99,
+        unit="s",
+        baseline="signal lag p50",
+        baseline_value=result.lag_p50,
+        ratio=result.lag_p99 / result.lag_p50 if result.lag_p50 else float("nan"),
+        target=f"< {LAG_P99_TARGET:g} s",
+        ok=result.lag_p99 < LAG_P99_TARGET,
+    )
     ok = result.exactly_once and result.lag_p99 < LAG_P99_TARGET
-    print(f"verdict: {'PASS' if ok else 'FAIL'} (exactly once: {result.exactly_once}, lag p99 {result.lag_p99:.2f} s, "
-          f"written {written_rate:,.0f}/s)")
+    print(
+        f"verdict: {'PASS' if ok else 'FAIL'} (exactly once: {result.exactly_once}, lag p99 {result.lag_p99:.2f} s, "
+        f"written {written_rate:,.0f}/s)"
+    )
     return 0 if ok else 1
 
 

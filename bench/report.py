@@ -3,16 +3,27 @@
 Every bench script calls `record(...)` for each figure it measures against its same-run baseline;
 records go to the JSON-lines file named by BENCH_RESULTS (set by scripts/bench.sh).
 """
+
 from __future__ import annotations
 
 import json
 import os
 
 
-def record(*, bench: str, figure: str, value: float, unit: str, baseline: str, baseline_value: float,
-           ratio: float, target: str, ok: bool) -> None:
-    line = {"bench": bench, "figure": figure, "value": value, "unit": unit, "baseline": baseline,
-            "baseline_value": baseline_value, "ratio": ratio, "target": target, "ok": ok}
+def record(
+    *, bench: str, figure: str, value: float, unit: str, baseline: str, baseline_value: float, ratio: float, target: str, ok: bool
+) -> None:
+    line = {
+        "bench": bench,
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_value": baseline_value,
+        "ratio": ratio,
+        "target": target,
+        "ok": ok,
+    }
     path = os.environ.get("BENCH_RESULTS")
     if path:
         with open(path, "a", encoding="utf-8") as handle:

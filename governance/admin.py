@@ -1,4 +1,5 @@
 """Django admin autodiscovery reads `<app>.admin`: each governance package registers its own models."""
+
 from governance.drills import admin as drills_admin
 from governance.emergency import admin as emergency_admin
 from governance.evidence import admin as evidence_admin

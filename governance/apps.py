@@ -1,4 +1,5 @@
 """The governance app: plugs its packages into the layers below once Django has loaded the models."""
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
@@ -15,9 +16,9 @@ class GovernanceConfig(AppConfig):
         # Importing these at module level would load models before the app registry is ready.
         from governance.drills.metrics import drill_time_to_halt_family  # noqa: PLC0415
         from governance.drills.selectors import last_passing_drill_at  # noqa: PLC0415
+        from governance.emergency.selectors import kill_switch_state  # noqa: PLC0415
         from governance.emergency.services import triggers_reset  # noqa: PLC0415
         from governance.killswitch.metrics import kill_switch_state_family  # noqa: PLC0415
-        from governance.emergency.selectors import kill_switch_state  # noqa: PLC0415
         from governance.killswitch.signals import kill_switch_returned_to_active  # noqa: PLC0415
         from governance.promotion.metrics import capital_ramp_family, pending_promotions_family  # noqa: PLC0415
         from governance.promotion.selectors import strategy_capital_multiplier  # noqa: PLC0415

@@ -1,4 +1,5 @@
 """The governance app's models, defined in the package that owns each (Django loads an app's models from here)."""
+
 from governance.drills.models import DrillRun
 from governance.emergency.models import EmergencyStopPolicy, Trigger, TriggerState
 from governance.evidence.models import EvidencePackage

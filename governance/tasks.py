@@ -3,6 +3,7 @@
 The emergency-stop evaluation is here, at the app level, because it coordinates two packages: it stands
 aside while a drill (above the emergency stop) runs its own evaluations.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,4 +39,9 @@ def evaluate_emergency_stop() -> dict:
         # so a retry or a dead letter per tick would only add noise.
         logger.error("emergency-stop evaluation skipped: postgres unavailable (%s)", exc)
         return {"state": None, "error": str(exc)[:500]}
-    return {"state": result.state, "fired": result.fired, "cleared": result.cleared, "evidence_id": result.halt.evidence_id if result.halt else None}
+    return {
+        "state": result.state,
+        "fired": result.fired,
+        "cleared": result.cleared,
+        "evidence_id": result.halt.evidence_id if result.halt else None,
+    }

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
 from research.models import GatePolicy, ResearchRun
-from research.services import gate_thresholds_validate, gate_policy_create, gate_policy_update
+from research.services import gate_policy_create, gate_policy_update, gate_thresholds_validate
 from torghut.core.admin_base import ReadOnlyModelAdmin
 from torghut.core.models import AuditEvent
 
@@ -15,8 +15,20 @@ from torghut.core.models import AuditEvent
 class ResearchRunAdmin(ReadOnlyModelAdmin):
     """Runs are evidence: visible, never edited or deleted from admin."""
 
-    list_display = ("run_id", "strategy_name", "strategy_version", "status", "recommendation", "trades", "net_pnl",
-                    "window_start", "window_end", "policy_name", "policy_version", "started_at")
+    list_display = (
+        "run_id",
+        "strategy_name",
+        "strategy_version",
+        "status",
+        "recommendation",
+        "trades",
+        "net_pnl",
+        "window_start",
+        "window_end",
+        "policy_name",
+        "policy_version",
+        "started_at",
+    )
     list_filter = ("status", "recommendation", "trigger", "target_lane", "strategy_name")
     search_fields = ("run_id", "strategy_name", "gate_report_trace_id", "recommendation_trace_id")
     date_hierarchy = "started_at"
@@ -56,20 +68,35 @@ class GatePolicyAdmin(admin.ModelAdmin):
     @admin.display(description="audit trail")
     def audit_trail(self, obj: GatePolicy):
         events = AuditEvent.objects.filter(object_type="GatePolicy", object_id=str(obj.pk)).order_by("-at")[:50]
-        return format_html_join(
-            "", "<p>{} {} {}: v{} → v{} {}</p>",
-            ((e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, (e.old or {}).get("version", "-"),
-              (e.new or {}).get("version", "-"), e.reason) for e in events),
-        ) or "-"
+        return (
+            format_html_join(
+                "",
+                "<p>{} {} {}: v{} → v{} {}</p>",
+                (
+                    (
+                        e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                        e.actor,
+                        e.action,
+                        (e.old or {}).get("version", "-"),
+                        (e.new or {}).get("version", "-"),
+                        e.reason,
+                    )
+                    for e in events
+                ),
+            )
+            or "-"
+        )
 
     def save_model(self, request, obj, form, change):
         data, actor = form.cleaned_data, request.user.get_username()
         if change:
-            saved = gate_policy_update(policy_id=obj.pk, thresholds=data["thresholds"], active=data["active"], actor=actor,
-                                       reason=data.get("reason", ""))
+            saved = gate_policy_update(
+                policy_id=obj.pk, thresholds=data["thresholds"], active=data["active"], actor=actor, reason=data.get("reason", "")
+            )
         else:
-            saved = gate_policy_create(name=data["name"], thresholds=data["thresholds"], active=data["active"], actor=actor,
-                                       reason=data.get("reason", ""))
+            saved = gate_policy_create(
+                name=data["name"], thresholds=data["thresholds"], active=data["active"], actor=actor, reason=data.get("reason", "")
+            )
         obj.pk, obj.version = saved.pk, saved.version
 
     def has_delete_permission(self, request, obj=None):

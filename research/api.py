@@ -1,4 +1,5 @@
 """Research REST API: runs (list with filters, detail with the gate report) and a run's evidence."""
+
 from __future__ import annotations
 
 from django.http import Http404
@@ -25,11 +26,35 @@ class RunFilterSerializer(serializers.Serializer):
 class RunSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = ResearchRun
-        fields = ["run_id", "status", "trigger", "strategy_id", "strategy_name", "strategy_version", "strategy_kind",
-                  "window_start", "window_end", "source_table", "target_lane", "policy_name", "policy_version",
-                  "signals", "decisions", "trades", "net_pnl", "max_drawdown", "turnover", "win_rate", "errors",
-                  "recommendation", "gate_report_trace_id", "recommendation_trace_id", "failure_reason",
-                  "started_at", "finished_at"]
+        fields = [
+            "run_id",
+            "status",
+            "trigger",
+            "strategy_id",
+            "strategy_name",
+            "strategy_version",
+            "strategy_kind",
+            "window_start",
+            "window_end",
+            "source_table",
+            "target_lane",
+            "policy_name",
+            "policy_version",
+            "signals",
+            "decisions",
+            "trades",
+            "net_pnl",
+            "max_drawdown",
+            "turnover",
+            "win_rate",
+            "errors",
+            "recommendation",
+            "gate_report_trace_id",
+            "recommendation_trace_id",
+            "failure_reason",
+            "started_at",
+            "finished_at",
+        ]
 
 
 class RunDetailSerializer(RunSummarySerializer):
@@ -74,7 +99,7 @@ class RunListApi(APIView):
         params = dict(filters.validated_data)
         limit, offset = params.pop("limit"), params.pop("offset")
         runs = selectors.research_runs(**params)
-        page = runs[offset:offset + limit]
+        page = runs[offset : offset + limit]
         return Response({"count": runs.count(), "results": RunSummarySerializer(page, many=True).data})
 
 

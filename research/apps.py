@@ -1,4 +1,5 @@
 """The research app: answers trading's question about gated strategy versions."""
+
 from django.apps import AppConfig
 
 from trading import ports

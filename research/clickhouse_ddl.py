@@ -4,6 +4,7 @@ It has the `ta_signals` column layout (DESIGN §2, `DateTime` so it also runs on
 simulation reads it exactly as it reads the production signal table. Partitioned by year so that one
 insert of 13 years of daily bars stays under ClickHouse's partitions-per-insert limit.
 """
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -3,6 +3,7 @@
 Each gate yields `pass`, `fail`, `not_evaluated` (the input it needs does not exist yet) or `error`
 (the evaluation raised). Only `pass` ever counts in favour of a promotion.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -102,8 +103,14 @@ def gates_evaluate(*, ctx: GateContext, thresholds: Mapping[str, Any]) -> list[d
             status, observed, threshold = check(ctx, thresholds)
             entry = {"category": category, "name": name, "status": status, "observed": observed, "threshold": threshold}
         except Exception as exc:  # a broken gate is evidence, never a silent pass
-            entry = {"category": category, "name": name, "status": ERROR, "observed": None, "threshold": None,
-                     "error": f"{type(exc).__name__}: {exc}"}
+            entry = {
+                "category": category,
+                "name": name,
+                "status": ERROR,
+                "observed": None,
+                "threshold": None,
+                "error": f"{type(exc).__name__}: {exc}",
+            }
         report.append(entry)
     return report
 

@@ -1,4 +1,5 @@
 """Research runs (one row per promotion attempt, whatever its outcome) and versioned gate policies."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -94,7 +95,9 @@ class ResearchRun(models.Model):
         indexes = [models.Index(fields=["strategy", "strategy_version", "status"], name="researchrun_strategy_status")]
         constraints = [
             models.CheckConstraint(condition=models.Q(run_id__regex=r"^[0-9a-f]{24}$"), name="researchrun_run_id_hex24"),
-            models.CheckConstraint(condition=models.Q(status__in=["running", "passed", "failed", "skipped"]), name="researchrun_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["running", "passed", "failed", "skipped"]), name="researchrun_status_valid"
+            ),
             models.CheckConstraint(
                 condition=models.Q(recommendation__in=["promote", "hold", "deny"]), name="researchrun_recommendation_valid"
             ),

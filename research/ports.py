@@ -4,6 +4,7 @@ Research sits below governance and never imports it. The rollback-drill gate nee
 passing drill: governance registers it in its `AppConfig.ready`. Unplugged, there is no drill evidence
 and the gate fails closed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -10,6 +10,7 @@ jump at splits. Mapping onto the intraday signal columns:
   imbalance_*   no order book in daily bars: spread 0, bid and ask at the adjusted close
 Each bar is stamped at 21:00 UTC of its date (the New York close in winter), seq 0, window P1D.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,11 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import bokeh_sampledata
 import numpy as np
 
 from torghut.core import clickhouse
 from trading.signals.types import INDICATORS
-import bokeh_sampledata
 
 SOURCE = "bokeh-sampledata"
 SYMBOLS = ("AAPL", "FB", "GOOG", "IBM", "MSFT")
@@ -61,8 +62,15 @@ def daily_bars(symbol: str) -> DailyBars:
         raise ValueError(f"no shipped prices for {symbol!r}; available: {', '.join(SYMBOLS)}")
     rows = sorted(shipped_rows(symbol), key=lambda row: row["Date"])
     column = lambda name: np.array([float(row[name]) for row in rows])  # noqa: E731
-    return DailyBars(symbol=symbol, dates=[row["Date"] for row in rows], open=column("Open"), high=column("High"),
-                     low=column("Low"), close=column("Close"), adj_close=column("Adj Close"))
+    return DailyBars(
+        symbol=symbol,
+        dates=[row["Date"] for row in rows],
+        open=column("Open"),
+        high=column("High"),
+        low=column("Low"),
+        close=column("Close"),
+        adj_close=column("Adj Close"),
+    )
 
 
 def ema(values: np.ndarray, span: float, *, alpha: float | None = None) -> np.ndarray:
@@ -110,10 +118,21 @@ def indicators(bars: DailyBars) -> dict[str, np.ndarray]:
     log_returns = np.diff(np.log(close), prepend=np.log(close[0]))
     _, vol = rolling_mean_std(log_returns, 20)
     values = {
-        "macd": macd, "macd_signal": macd_signal, "macd_hist": macd - macd_signal, "ema12": ema12, "ema26": ema26,
-        "rsi14": rsi(close), "boll_mid": mid, "boll_upper": mid + 2 * std, "boll_lower": mid - 2 * std,
-        "vwap_session": (high + low + close) / 3.0, "vwap_w5m": close, "imbalance_spread": np.zeros_like(close),
-        "imbalance_bid_px": close, "imbalance_ask_px": close, "vol_realized_w60s": vol,
+        "macd": macd,
+        "macd_signal": macd_signal,
+        "macd_hist": macd - macd_signal,
+        "ema12": ema12,
+        "ema26": ema26,
+        "rsi14": rsi(close),
+        "boll_mid": mid,
+        "boll_upper": mid + 2 * std,
+        "boll_lower": mid - 2 * std,
+        "vwap_session": (high + low + close) / 3.0,
+        "vwap_w5m": close,
+        "imbalance_spread": np.zeros_like(close),
+        "imbalance_bid_px": close,
+        "imbalance_ask_px": close,
+        "vol_realized_w60s": vol,
     }
     return {name: values[name] for name in INDICATORS}
 

@@ -1,4 +1,5 @@
 """Writes of the research app: gate policies (audited), research runs (retried, then dead-lettered), the lane."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,18 +20,19 @@ from research import ports
 from research.gates import GateContext, gates_evaluate, gates_verdict
 from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchRun
 from research.simulation import FillModel, Progress, expected_symbols, paper_simulate
+from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
 from torghut.core.metrics import Counter, Histogram
 from torghut.core.models import AuditEvent
 from torghut.core.queues import Queue
-from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
-from trading.strategies.models import Strategy
 from trading.strategies.kinds import strategy_kind
+from trading.strategies.models import Strategy
 
 logger = logging.getLogger(__name__)
 
 RUNS = Counter("torghut_research_runs_total", "Research runs finished, by status and recommendation.", ["status", "recommendation"])
 RUN_SECONDS = Histogram(
-    "torghut_research_run_seconds", "Wall time of one research run (fetch, simulation, gates).",
+    "torghut_research_run_seconds",
+    "Wall time of one research run (fetch, simulation, gates).",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )
 PERSIST_FAILURES = Counter(
@@ -43,6 +45,7 @@ LANE_STRATEGY_LANES = ("paper", "shadow")
 
 
 # --- gate policies ----------------------------------------------------------------------------
+
 
 def _policy_state(policy: GatePolicy) -> dict[str, Any]:
     return {"name": policy.name, "version": policy.version, "thresholds": policy.thresholds, "active": policy.active}
@@ -67,8 +70,15 @@ def _deactivate_others(*, keep_id: int | None, actor: str) -> None:
         other.version += 1
         other.updated_by = actor
         other.save(update_fields=["active", "version", "updated_by", "updated_at"])
-        AuditEvent.objects.create(actor=actor, action="gate_policy.update", object_type="GatePolicy", object_id=str(other.pk),
-                                  old=old, new=_policy_state(other), reason="another policy was activated")
+        AuditEvent.objects.create(
+            actor=actor,
+            action="gate_policy.update",
+            object_type="GatePolicy",
+            object_id=str(other.pk),
+            old=old,
+            new=_policy_state(other),
+            reason="another policy was activated",
+        )
 
 
 def gate_policy_create(*, name: str, thresholds: dict[str, Any], actor: str, active: bool = False, reason: str = "") -> GatePolicy:
@@ -78,8 +88,15 @@ def gate_policy_create(*, name: str, thresholds: dict[str, Any], actor: str, act
         if active:
             _deactivate_others(keep_id=None, actor=actor)
         policy = GatePolicy.objects.create(name=name, version=1, thresholds=clean, active=active, updated_by=actor)
-        AuditEvent.objects.create(actor=actor, action="gate_policy.create", object_type="GatePolicy", object_id=str(policy.pk),
-                                  old=None, new=_policy_state(policy), reason=reason)
+        AuditEvent.objects.create(
+            actor=actor,
+            action="gate_policy.create",
+            object_type="GatePolicy",
+            object_id=str(policy.pk),
+            old=None,
+            new=_policy_state(policy),
+            reason=reason,
+        )
     return policy
 
 
@@ -102,8 +119,15 @@ def gate_policy_update(
         policy.thresholds, policy.active, policy.updated_by = clean, new_active, actor
         policy.version += 1
         policy.save(update_fields=["thresholds", "active", "version", "updated_by", "updated_at"])
-        AuditEvent.objects.create(actor=actor, action="gate_policy.update", object_type="GatePolicy", object_id=str(policy.pk),
-                                  old=old, new=_policy_state(policy), reason=reason)
+        AuditEvent.objects.create(
+            actor=actor,
+            action="gate_policy.update",
+            object_type="GatePolicy",
+            object_id=str(policy.pk),
+            old=old,
+            new=_policy_state(policy),
+            reason=reason,
+        )
     return policy
 
 
@@ -115,13 +139,16 @@ def gate_policy_ensure_active() -> GatePolicy:
     with transaction.atomic():
         existing = GatePolicy.objects.select_for_update().filter(name="default").first()
         if existing is not None:
-            return gate_policy_update(policy_id=existing.pk, thresholds=existing.thresholds, active=True, actor="system",
-                                      reason="no active gate policy")
-        return gate_policy_create(name="default", thresholds=dict(DEFAULT_THRESHOLDS), active=True, actor="system",
-                                  reason="no gate policy existed")
+            return gate_policy_update(
+                policy_id=existing.pk, thresholds=existing.thresholds, active=True, actor="system", reason="no active gate policy"
+            )
+        return gate_policy_create(
+            name="default", thresholds=dict(DEFAULT_THRESHOLDS), active=True, actor="system", reason="no gate policy existed"
+        )
 
 
 # --- research runs ----------------------------------------------------------------------------
+
 
 def trace_id(payload: Any) -> str:
     """sha256 of the canonical JSON of a payload: the same evidence always has the same id."""
@@ -130,23 +157,30 @@ def trace_id(payload: Any) -> str:
 
 
 def research_run_id(
-    *, strategy_name: str, strategy_version: str, window_start: datetime, window_end: datetime,
-    policy_name: str, policy_version: int, target_lane: str, source_table: str,
+    *,
+    strategy_name: str,
+    strategy_version: str,
+    window_start: datetime,
+    window_end: datetime,
+    policy_name: str,
+    policy_version: int,
+    target_lane: str,
+    source_table: str,
 ) -> str:
     """Deterministic 24-hex run id: the same attempt (inputs) always gets the same id."""
-    return trace_id({
-        "strategy": f"{strategy_name}@{strategy_version}",
-        "window": [window_start.astimezone(UTC).isoformat(), window_end.astimezone(UTC).isoformat()],
-        "source_table": source_table,
-        "policy": f"{policy_name}@{policy_version}",
-        "target_lane": target_lane,
-    })[:24]
+    return trace_id(
+        {
+            "strategy": f"{strategy_name}@{strategy_version}",
+            "window": [window_start.astimezone(UTC).isoformat(), window_end.astimezone(UTC).isoformat()],
+            "source_table": source_table,
+            "policy": f"{policy_name}@{policy_version}",
+            "target_lane": target_lane,
+        }
+    )[:24]
 
 
 _DATETIME_FIELDS = ("window_start", "window_end", "started_at", "finished_at")
-_UPSERT_FIELDS = [
-    f.name for f in ResearchRun._meta.concrete_fields if f.name not in {"id", "run_id", "created_at"}
-]
+_UPSERT_FIELDS = [f.name for f in ResearchRun._meta.concrete_fields if f.name not in {"id", "run_id", "created_at"}]
 
 
 def _payload_to_fields(payload: dict[str, Any]) -> dict[str, Any]:
@@ -165,8 +199,11 @@ def research_run_persist(*, payload: dict[str, Any], only_if_absent: bool = Fals
     overwrite a finished run of the same id).
     """
     fields = _payload_to_fields(payload)
-    conflict = {"ignore_conflicts": True} if only_if_absent else {
-        "update_conflicts": True, "unique_fields": ["run_id"], "update_fields": _UPSERT_FIELDS}
+    conflict = (
+        {"ignore_conflicts": True}
+        if only_if_absent
+        else {"update_conflicts": True, "unique_fields": ["run_id"], "update_fields": _UPSERT_FIELDS}
+    )
     with transaction.atomic():
         with connection.cursor() as cursor:
             # A locked table must fail this write quickly so the caller's retry/backoff can run.
@@ -209,18 +246,20 @@ def research_run_record(
                 PERSIST_FAILURES.labels(outcome="retried").inc()
                 time.sleep(backoff * 2 ** (attempt - 1))
     PERSIST_FAILURES.labels(outcome="dead_lettered").inc()
-    dead_letter_record(payload=DeadLetterPayload(
-        task_name=PERSIST_TASK,
-        task_id=f"research-{payload['run_id']}-{uuid.uuid4().hex[:16]}",
-        args=[],
-        kwargs={"payload": payload},
-        queue=Queue.RESEARCH.value,
-        exception_class=f"{type(last_exc).__module__}.{type(last_exc).__qualname__}",
-        exception_message=str(last_exc)[:10_000],
-        traceback="".join(traceback.format_exception(last_exc))[:100_000],
-        retries=attempts - 1,
-        first_failed_at=first_failed_at or timezone.now().isoformat(),
-    ))
+    dead_letter_record(
+        payload=DeadLetterPayload(
+            task_name=PERSIST_TASK,
+            task_id=f"research-{payload['run_id']}-{uuid.uuid4().hex[:16]}",
+            args=[],
+            kwargs={"payload": payload},
+            queue=Queue.RESEARCH.value,
+            exception_class=f"{type(last_exc).__module__}.{type(last_exc).__qualname__}",
+            exception_message=str(last_exc)[:10_000],
+            traceback="".join(traceback.format_exception(last_exc))[:100_000],
+            retries=attempts - 1,
+            first_failed_at=first_failed_at or timezone.now().isoformat(),
+        )
+    )
     return None
 
 
@@ -240,11 +279,24 @@ def _fill_model(params: dict[str, Any]) -> FillModel:
     )
 
 
-def _finish(base: dict[str, Any], *, status: str, recommendation: str, gate_report: dict[str, Any],
-            metrics: dict[str, Any], failure_reason: str, finished_at: datetime | None) -> dict[str, Any]:
+def _finish(
+    base: dict[str, Any],
+    *,
+    status: str,
+    recommendation: str,
+    gate_report: dict[str, Any],
+    metrics: dict[str, Any],
+    failure_reason: str,
+    finished_at: datetime | None,
+) -> dict[str, Any]:
     gate_report_trace_id = trace_id(gate_report)
-    recommendation_payload = {"run_id": base["run_id"], "status": status, "recommendation": recommendation,
-                              "target_lane": base["target_lane"], "gate_report_trace_id": gate_report_trace_id}
+    recommendation_payload = {
+        "run_id": base["run_id"],
+        "status": status,
+        "recommendation": recommendation,
+        "target_lane": base["target_lane"],
+        "gate_report_trace_id": gate_report_trace_id,
+    }
     return {
         **base,
         "status": status,
@@ -266,8 +318,15 @@ def _finish(base: dict[str, Any], *, status: str, recommendation: str, gate_repo
 
 
 def research_run_execute(
-    *, strategy_id: int, window_start: datetime, window_end: datetime, source_table: str, policy: GatePolicy,
-    trigger: str = ResearchRun.Trigger.AUTONOMOUS, now: datetime | None = None, progress: Progress | None = None,
+    *,
+    strategy_id: int,
+    window_start: datetime,
+    window_end: datetime,
+    source_table: str,
+    policy: GatePolicy,
+    trigger: str = ResearchRun.Trigger.AUTONOMOUS,
+    now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> RunOutcome:
     """Run one paper simulation and its gates, and persist the run whatever happens.
 
@@ -278,40 +337,80 @@ def research_run_execute(
     strategy = Strategy.objects.get(pk=strategy_id)
     now = now or timezone.now()
     target_lane = NEXT_LANE.get(strategy.lane, strategy.lane)
-    run_id = research_run_id(strategy_name=strategy.name, strategy_version=strategy.version, window_start=window_start,
-                             window_end=window_end, policy_name=policy.name, policy_version=policy.version,
-                             target_lane=target_lane, source_table=source_table)
+    run_id = research_run_id(
+        strategy_name=strategy.name,
+        strategy_version=strategy.version,
+        window_start=window_start,
+        window_end=window_end,
+        policy_name=policy.name,
+        policy_version=policy.version,
+        target_lane=target_lane,
+        source_table=source_table,
+    )
     base = {
-        "run_id": run_id, "trigger": str(trigger), "strategy_id": strategy.pk, "strategy_name": strategy.name,
-        "strategy_version": strategy.version, "strategy_kind": strategy.kind, "parameters": strategy.parameters,
-        "window_start": window_start.isoformat(), "window_end": window_end.isoformat(), "source_table": source_table,
-        "target_lane": target_lane, "policy_name": policy.name, "policy_version": policy.version,
+        "run_id": run_id,
+        "trigger": str(trigger),
+        "strategy_id": strategy.pk,
+        "strategy_name": strategy.name,
+        "strategy_version": strategy.version,
+        "strategy_kind": strategy.kind,
+        "parameters": strategy.parameters,
+        "window_start": window_start.isoformat(),
+        "window_end": window_end.isoformat(),
+        "source_table": source_table,
+        "target_lane": target_lane,
+        "policy_name": policy.name,
+        "policy_version": policy.version,
         "started_at": now.isoformat(),
     }
-    report_base = {"run_id": run_id, "policy": {"name": policy.name, "version": policy.version, "thresholds": policy.thresholds},
-                   "window": {"start": base["window_start"], "end": base["window_end"], "source_table": source_table}}
+    report_base = {
+        "run_id": run_id,
+        "policy": {"name": policy.name, "version": policy.version, "thresholds": policy.thresholds},
+        "window": {"start": base["window_start"], "end": base["window_end"], "source_table": source_table},
+    }
     started = time.perf_counter()
     try:
-        research_run_persist(payload=_finish(base, status="running", recommendation="hold",
-                                             gate_report={**report_base, "gates": []}, metrics={}, failure_reason="",
-                                             finished_at=None), only_if_absent=True)
+        research_run_persist(
+            payload=_finish(
+                base,
+                status="running",
+                recommendation="hold",
+                gate_report={**report_base, "gates": []},
+                metrics={},
+                failure_reason="",
+                finished_at=None,
+            ),
+            only_if_absent=True,
+        )
     except DatabaseError as exc:  # the final write below retries and dead-letters; `running` is only a courtesy
         logger.warning("research run %s: running marker not written: %s", run_id, exc)
         _close_broken_connection()
 
     try:
         kind = strategy_kind(strategy.kind)
-        result = paper_simulate(table=source_table, start=window_start, end=window_end, kind=kind,
-                                params=strategy.parameters or {}, fill=_fill_model(strategy.parameters or {}), progress=progress)
+        result = paper_simulate(
+            table=source_table,
+            start=window_start,
+            end=window_end,
+            kind=kind,
+            params=strategy.parameters or {},
+            fill=_fill_model(strategy.parameters or {}),
+            progress=progress,
+        )
         metrics = result.metrics()
         if result.signals == 0:
             status, recommendation, reason = "skipped", "hold", "no_signals_in_window"
             gate_report = {**report_base, "gates": [], "metrics": metrics, "reason": reason}
         else:
             lookback = timedelta(seconds=settings.RESEARCH_COVERAGE_LOOKBACK_SECONDS)
-            ctx = GateContext(result=result, window_start=window_start, window_end=window_end,
-                              expected_symbols=expected_symbols(table=source_table, since=window_start - lookback, end=window_end),
-                              now=now, last_drill_at=ports.last_passing_drill_at)
+            ctx = GateContext(
+                result=result,
+                window_start=window_start,
+                window_end=window_end,
+                expected_symbols=expected_symbols(table=source_table, since=window_start - lookback, end=window_end),
+                now=now,
+                last_drill_at=ports.last_passing_drill_at,
+            )
             gates = gates_evaluate(ctx=ctx, thresholds=policy.thresholds)
             status, recommendation = gates_verdict(gates)
             failing = [g["name"] for g in gates if g["status"] in ("fail", "error")]
@@ -324,8 +423,15 @@ def research_run_execute(
         gate_report = {**report_base, "gates": [], "error": reason}
     if progress:
         progress(f"gates: {status}, recommendation {recommendation}")
-    payload = _finish(base, status=status, recommendation=recommendation, gate_report=gate_report, metrics=metrics,
-                      failure_reason=reason, finished_at=timezone.now())
+    payload = _finish(
+        base,
+        status=status,
+        recommendation=recommendation,
+        gate_report=gate_report,
+        metrics=metrics,
+        failure_reason=reason,
+        finished_at=timezone.now(),
+    )
     RUN_SECONDS.observe(time.perf_counter() - started)
     RUNS.labels(status=status, recommendation=recommendation).inc()
     return RunOutcome(run_id=run_id, payload=payload, persisted=research_run_record(payload=payload) is not None)
@@ -347,7 +453,14 @@ def research_lane_run(*, now: datetime | None = None) -> list[RunOutcome]:
     policy = gate_policy_ensure_active()
     strategy_ids = list(Strategy.objects.filter(lane__in=LANE_STRATEGY_LANES, enabled=True).order_by("pk").values_list("pk", flat=True))
     return [
-        research_run_execute(strategy_id=sid, window_start=start, window_end=end, source_table=settings.RESEARCH_SOURCE_TABLE,
-                             policy=policy, trigger=ResearchRun.Trigger.AUTONOMOUS, now=now)
+        research_run_execute(
+            strategy_id=sid,
+            window_start=start,
+            window_end=end,
+            source_table=settings.RESEARCH_SOURCE_TABLE,
+            policy=policy,
+            trigger=ResearchRun.Trigger.AUTONOMOUS,
+            now=now,
+        )
         for sid in strategy_ids
     ]

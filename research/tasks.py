@@ -1,11 +1,11 @@
 """Celery tasks of the research app: the autonomous lane and the replayable run write."""
+
 from __future__ import annotations
 
 from django.db import InterfaceError, OperationalError
 
+from research.services import research_lane_run, research_run_persist
 from torghut.core.tasks import torghut_task
-from research.services import research_lane_run
-from research.services import research_run_persist
 
 
 @torghut_task(name="research.run_autonomous_lane", transient=(OperationalError, InterfaceError))

@@ -1,4 +1,5 @@
 """Routes of the research API."""
+
 from django.urls import path
 
 from research import api

@@ -1,4 +1,5 @@
 """The Celery app. Configuration lives in `torghut.celeryconfig`, read lazily from Django settings."""
+
 from __future__ import annotations
 
 import os

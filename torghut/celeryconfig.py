@@ -1,4 +1,5 @@
 """Celery configuration: JSON only, late acks, one message prefetched at a time, named queues."""
+
 from __future__ import annotations
 
 from django.conf import settings

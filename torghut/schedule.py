@@ -2,6 +2,7 @@
 
 An entry's `expires` is at most its interval, so a backlog after an outage never replays stale polls.
 """
+
 from __future__ import annotations
 
 from typing import Any

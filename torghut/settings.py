@@ -4,6 +4,7 @@ Defaults suit a single development machine; `torghut.core.env` records each sett
 them all. Tests run with `TESTING` on, which moves Redis, ClickHouse and the metrics directory to
 their own namespaces so a running `make run` never sees test traffic.
 """
+
 from __future__ import annotations
 
 import os
@@ -94,7 +95,9 @@ DATABASE_URL = env_str(
 )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 DATABASES["default"].setdefault("OPTIONS", {})
-DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, "Seconds to wait for a Postgres connection."))
+DATABASES["default"]["OPTIONS"].setdefault(
+    "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, "Seconds to wait for a Postgres connection.")
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -129,7 +132,8 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180, "Seconds before 
 CELERY_RETRY_BACKOFF_MAX = env_int("CELERY_RETRY_BACKOFF_MAX", 600, "Cap in seconds of the exponential retry backoff.")
 CELERY_MAX_RETRIES = env_int("CELERY_MAX_RETRIES", 5, "Retries before a task is dead-lettered.")
 CELERY_DB_REUSE_MAX = env_int(
-    "CELERY_DB_REUSE_MAX", 1_000_000,
+    "CELERY_DB_REUSE_MAX",
+    1_000_000,
     "Tasks a worker process runs on one Postgres connection before reopening it; 0 reopens around every task (Celery's default). "
     "Connections are also replaced after 60 s (CONN_MAX_AGE); each reopen costs the next order ~12 ms (connect, the gate's plans).",
 )
@@ -138,8 +142,11 @@ CELERY_VISIBILITY_TIMEOUT = env_int(
 )
 BEAT_LOCK_TTL = env_int("BEAT_LOCK_TTL", 30, "Seconds the beat leader lock lives without renewal.")
 DEAD_LETTER_SPOOL = Path(
-    env_str("DEAD_LETTER_SPOOL", str(VAR_DIR / ("test-spool" if TESTING else "spool") / "dead_letters.jsonl"),
-            "Local file where dead letters wait while Postgres is unreachable.")
+    env_str(
+        "DEAD_LETTER_SPOOL",
+        str(VAR_DIR / ("test-spool" if TESTING else "spool") / "dead_letters.jsonl"),
+        "Local file where dead letters wait while Postgres is unreachable.",
+    )
 )
 
 # --- ClickHouse -------------------------------------------------------------------------------
@@ -183,7 +190,9 @@ DEV_SUPERUSER = env_str("DEV_SUPERUSER", "admin:admin-dev-password", "Developmen
 
 # --- trading ----------------------------------------------------------------------------------
 TRADING_EXECUTION_ADAPTER = env_str(
-    "TRADING_EXECUTION_ADAPTER", "simulated", "Expected order adapter (simulated|lean|alpaca), set on each decision when it is planned; a strategy's parameters.adapter overrides it."
+    "TRADING_EXECUTION_ADAPTER",
+    "simulated",
+    "Expected order adapter (simulated|lean|alpaca), set on each decision when it is planned; a strategy's parameters.adapter overrides it.",
 )
 TRADING_EXECUTION_FALLBACK_CHAIN = env_list(
     "TRADING_EXECUTION_FALLBACK_CHAIN", ["lean", "alpaca"], "Adapters tried, in order, after the expected one fails to take an order."
@@ -191,10 +200,18 @@ TRADING_EXECUTION_FALLBACK_CHAIN = env_list(
 TRADING_ORDER_NOTIONAL = env_float("TRADING_ORDER_NOTIONAL", 1000.0, "Target notional (USD) of one decision before risk checks.")
 TRADING_ACCOUNT_CAPITAL = env_float("TRADING_ACCOUNT_CAPITAL", 100000.0, "Account capital (USD); a strategy gets capital_fraction of it.")
 TRADING_MAX_ORDER_NOTIONAL = env_float("TRADING_MAX_ORDER_NOTIONAL", 10000.0, "Risk: largest notional (USD) of one order.")
-TRADING_MAX_POSITION_NOTIONAL = env_float("TRADING_MAX_POSITION_NOTIONAL", 50000.0, "Risk: largest absolute position (USD) per symbol after an order.")
+TRADING_MAX_POSITION_NOTIONAL = env_float(
+    "TRADING_MAX_POSITION_NOTIONAL", 50000.0, "Risk: largest absolute position (USD) per symbol after an order."
+)
 TRADING_MAX_ORDERS_PER_SECOND = env_int("TRADING_MAX_ORDERS_PER_SECOND", 5, "Risk: orders per second per account before throttling.")
-TRADING_SIMULATED_SLIPPAGE_BPS = env_float("TRADING_SIMULATED_SLIPPAGE_BPS", 5.0, "Simulated fills: slippage against the signal price, in basis points.")
-TRADING_SIMULATED_LATENCY_MS = env_int("TRADING_SIMULATED_LATENCY_MS", 0, "Simulated fills: latency added to each order, in milliseconds; at 0 the order gate fills them in its own statement.")
+TRADING_SIMULATED_SLIPPAGE_BPS = env_float(
+    "TRADING_SIMULATED_SLIPPAGE_BPS", 5.0, "Simulated fills: slippage against the signal price, in basis points."
+)
+TRADING_SIMULATED_LATENCY_MS = env_int(
+    "TRADING_SIMULATED_LATENCY_MS",
+    0,
+    "Simulated fills: latency added to each order, in milliseconds; at 0 the order gate fills them in its own statement.",
+)
 TRADING_LEAN_URL = env_str("TRADING_LEAN_URL", "http://127.0.0.1:8811", "Base URL of the LEAN runner HTTP API.")
 TRADING_LEAN_TIMEOUT_SECONDS = env_float("TRADING_LEAN_TIMEOUT_SECONDS", 5.0, "Timeout (s) of each LEAN runner request.")
 TRADING_ALPACA_BASE_URL = env_str(
@@ -204,7 +221,9 @@ TRADING_ALPACA_KEY_ID = env_str("TRADING_ALPACA_KEY_ID", "", "Alpaca API key id.
 TRADING_ALPACA_SECRET_KEY = env_str("TRADING_ALPACA_SECRET_KEY", "", "Alpaca API secret key.")
 TRADING_ALPACA_TIMEOUT_SECONDS = env_float("TRADING_ALPACA_TIMEOUT_SECONDS", 5.0, "Timeout (s) of each Alpaca request.")
 TRADING_RECONCILE_GRACE_SECONDS = env_int(
-    "TRADING_RECONCILE_GRACE_SECONDS", 120, "Age (s) before reconciliation looks for a submitted decision with no execution row (exceeds the slowest route)."
+    "TRADING_RECONCILE_GRACE_SECONDS",
+    120,
+    "Age (s) before reconciliation looks for a submitted decision with no execution row (exceeds the slowest route).",
 )
 TRADING_UNKNOWN_EXPIRE_SECONDS = env_int(
     "TRADING_UNKNOWN_EXPIRE_SECONDS", 300, "Age (s) after which an order no venue knows by client order id is settled as expired."
@@ -217,8 +236,12 @@ TRADING_VENUE_LEAN_PORT = env_int("TRADING_VENUE_LEAN_PORT", 8811, "Port of the 
 TRADING_VENUE_ALPACA_PORT = env_int("TRADING_VENUE_ALPACA_PORT", 8812, "Port of the local Alpaca-like venue started by `make run`.")
 
 # Signals: source table, cursor and continuity (issue 3).
-TRADING_SIGNAL_TABLE = env_str("TRADING_SIGNAL_TABLE", "ta_signals", "ClickHouse table of TA signal rows (may be db.table or a Distributed table).")
-TRADING_SIGNAL_TIME_COLUMN = env_str("TRADING_SIGNAL_TIME_COLUMN", "event_ts", "Event time column of the signal table (DateTime or DateTime64(3)).")
+TRADING_SIGNAL_TABLE = env_str(
+    "TRADING_SIGNAL_TABLE", "ta_signals", "ClickHouse table of TA signal rows (may be db.table or a Distributed table)."
+)
+TRADING_SIGNAL_TIME_COLUMN = env_str(
+    "TRADING_SIGNAL_TIME_COLUMN", "event_ts", "Event time column of the signal table (DateTime or DateTime64(3))."
+)
 TRADING_SIGNAL_SYMBOL_COLUMN = env_str("TRADING_SIGNAL_SYMBOL_COLUMN", "symbol", "Symbol column of the signal table.")
 TRADING_SIGNAL_SEQ_COLUMN = env_str("TRADING_SIGNAL_SEQ_COLUMN", "seq", "Per-symbol sequence column of the signal table.")
 TRADING_SIGNAL_SOURCE = env_str("TRADING_SIGNAL_SOURCE", "ta", "Name of the signal source; part of the cursor key.")
@@ -235,7 +258,8 @@ TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS = env_int(
     "TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS", 120, "An empty poll whose cursor is older than this advances the cursor (empty_batch_advanced)."
 )
 TRADING_SIGNAL_SETTLE_SECONDS = env_float(
-    "TRADING_SIGNAL_SETTLE_SECONDS", 0.0,
+    "TRADING_SIGNAL_SETTLE_SECONDS",
+    0.0,
     "Rows are read only once their time unit (a second on DateTime, a millisecond on DateTime64(3)) ended this long ago, so "
     "rows of a unit written in several batches are not skipped; signals reach strategies that much later. 0 reads at once.",
 )
@@ -259,15 +283,23 @@ TRADING_STALENESS_INTERVAL_SECONDS = env_float(
     "TRADING_STALENESS_INTERVAL_SECONDS", 15.0, "Beat interval of trading.evaluate_signal_staleness."
 )
 TRADING_UNIVERSE_SOURCE = env_str(
-    "TRADING_UNIVERSE_SOURCE", "jangar", "Symbol universe: jangar (authoritative, required for live/autonomy) or static (research and paper only)."
+    "TRADING_UNIVERSE_SOURCE",
+    "jangar",
+    "Symbol universe: jangar (authoritative, required for live/autonomy) or static (research and paper only).",
 )
 TRADING_UNIVERSE_STATIC_SYMBOLS = env_list(
     "TRADING_UNIVERSE_STATIC_SYMBOLS", [], "Symbols of the static universe (TRADING_UNIVERSE_SOURCE=static)."
 )
-JANGAR_SYMBOLS_URL = env_str("JANGAR_SYMBOLS_URL", "", "jangar endpoint returning {\"symbols\": [...]}; `make run` points it at the simulator.")
-JANGAR_RETRY_SECONDS = env_float("JANGAR_RETRY_SECONDS", 15.0, "After a jangar failure, polls reuse that verdict this long before asking again.")
+JANGAR_SYMBOLS_URL = env_str(
+    "JANGAR_SYMBOLS_URL", "", 'jangar endpoint returning {"symbols": [...]}; `make run` points it at the simulator.'
+)
+JANGAR_RETRY_SECONDS = env_float(
+    "JANGAR_RETRY_SECONDS", 15.0, "After a jangar failure, polls reuse that verdict this long before asking again."
+)
 JANGAR_TIMEOUT_SECONDS = env_float("JANGAR_TIMEOUT_SECONDS", 2.0, "Connect and read timeout of the jangar request (s).")
-TRADING_UNIVERSE_CACHE_SECONDS = env_int("TRADING_UNIVERSE_CACHE_SECONDS", 300, "How long a jangar universe is used before it is refreshed.")
+TRADING_UNIVERSE_CACHE_SECONDS = env_int(
+    "TRADING_UNIVERSE_CACHE_SECONDS", 300, "How long a jangar universe is used before it is refreshed."
+)
 TRADING_UNIVERSE_STALE_MAX_SECONDS = env_int(
     "TRADING_UNIVERSE_STALE_MAX_SECONDS", 900, "On jangar failure a cached universe up to this age is used (degraded); older fails closed."
 )
@@ -290,8 +322,12 @@ RESEARCH_LANE_WINDOW_SECONDS = env_int("RESEARCH_LANE_WINDOW_SECONDS", 900, "Sig
 RESEARCH_COVERAGE_LOOKBACK_SECONDS = env_int(
     "RESEARCH_COVERAGE_LOOKBACK_SECONDS", 86400, "Symbols seen this long before a window are the ones it is expected to cover (s)."
 )
-RESEARCH_CAPITAL = env_float("RESEARCH_CAPITAL", 100000.0, "Capital a paper simulation trades against (drawdown and turnover are fractions of it).")
-RESEARCH_TRADE_NOTIONAL = env_float("RESEARCH_TRADE_NOTIONAL", 10000.0, "Notional of each simulated entry; a strategy's `notional` parameter overrides it.")
+RESEARCH_CAPITAL = env_float(
+    "RESEARCH_CAPITAL", 100000.0, "Capital a paper simulation trades against (drawdown and turnover are fractions of it)."
+)
+RESEARCH_TRADE_NOTIONAL = env_float(
+    "RESEARCH_TRADE_NOTIONAL", 10000.0, "Notional of each simulated entry; a strategy's `notional` parameter overrides it."
+)
 RESEARCH_SLIPPAGE_BPS = env_float("RESEARCH_SLIPPAGE_BPS", 5.0, "Simulated fill slippage in basis points against the signal price.")
 RESEARCH_FEE_BPS = env_float("RESEARCH_FEE_BPS", 1.0, "Simulated fee in basis points of each fill's notional.")
 RESEARCH_PERSIST_ATTEMPTS = env_int("RESEARCH_PERSIST_ATTEMPTS", 4, "Tries to write a research run before its payload is dead-lettered.")
@@ -299,12 +335,16 @@ RESEARCH_PERSIST_BACKOFF_SECONDS = env_float(
     "RESEARCH_PERSIST_BACKOFF_SECONDS", 0.5, "First retry delay of a research run write; doubles on every further try."
 )
 RESEARCH_PERSIST_LOCK_TIMEOUT_MS = env_int(
-    "RESEARCH_PERSIST_LOCK_TIMEOUT_MS", 2000, "Postgres lock_timeout of a research run write (ms), so a locked table fails fast and retries."
+    "RESEARCH_PERSIST_LOCK_TIMEOUT_MS",
+    2000,
+    "Postgres lock_timeout of a research run write (ms), so a locked table fails fast and retries.",
 )
 
 # --- governance -------------------------------------------------------------------------------
 GOVERNANCE_KILL_SWITCH_REDIS_KEY = env_str(
-    "GOVERNANCE_KILL_SWITCH_REDIS_KEY", "torghut:governance:kill_switch", "Redis key mirroring the kill-switch state for fast readers (status, tools); the order gate reads Postgres."
+    "GOVERNANCE_KILL_SWITCH_REDIS_KEY",
+    "torghut:governance:kill_switch",
+    "Redis key mirroring the kill-switch state for fast readers (status, tools); the order gate reads Postgres.",
 )
 GOVERNANCE_KILL_SWITCH_READ_TIMEOUT = env_float(
     "GOVERNANCE_KILL_SWITCH_READ_TIMEOUT", 0.25, "Seconds the mirror check waits for Redis, then for Postgres, before failing closed."
@@ -322,7 +362,9 @@ GOVERNANCE_PROMOTION_REQUEST_TTL_HOURS = env_float(
     "GOVERNANCE_PROMOTION_REQUEST_TTL_HOURS", 72.0, "Hours a promotion request stays open before it expires unapproved."
 )
 GOVERNANCE_CAPITAL_RAMP_INTERVAL = env_float(
-    "GOVERNANCE_CAPITAL_RAMP_INTERVAL", 900.0, "Seconds between capital-ramp checks (beat); each NYSE session is evaluated once, after its close."
+    "GOVERNANCE_CAPITAL_RAMP_INTERVAL",
+    900.0,
+    "Seconds between capital-ramp checks (beat); each NYSE session is evaluated once, after its close.",
 )
 GOVERNANCE_DRILL_TICK_SECONDS = env_float(
     "GOVERNANCE_DRILL_TICK_SECONDS", 1.0, "Seconds between the rollback drill's own ingest polls and emergency-stop evaluations."
@@ -331,14 +373,22 @@ GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS = env_float(
     "GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS", 60.0, "Longest a drill waits for the halt, and again for the recovery, before it fails."
 )
 GOVERNANCE_DRILL_SIGNAL_LAG_SECONDS = env_float(
-    "GOVERNANCE_DRILL_SIGNAL_LAG_SECONDS", 5.0, "Signal-lag limit the lag drill evaluates against (time-compressed from the policy's 600 s)."
+    "GOVERNANCE_DRILL_SIGNAL_LAG_SECONDS",
+    5.0,
+    "Signal-lag limit the lag drill evaluates against (time-compressed from the policy's 600 s).",
 )
 GOVERNANCE_DRILL_SIMULATOR_URL = env_str(
-    "GOVERNANCE_DRILL_SIMULATOR_URL", "", "Market simulator control endpoint the lag and staleness drills pause (default: http://127.0.0.1:SIMULATOR_PORT/control)."
+    "GOVERNANCE_DRILL_SIMULATOR_URL",
+    "",
+    "Market simulator control endpoint the lag and staleness drills pause (default: http://127.0.0.1:SIMULATOR_PORT/control).",
 )
 GOVERNANCE_DRILL_VENUE_URL = env_str(
-    "GOVERNANCE_DRILL_VENUE_URL", "", "Local LEAN venue the fallback drill makes fail (default: TRADING_LEAN_URL); it must serve /_venue/switches."
+    "GOVERNANCE_DRILL_VENUE_URL",
+    "",
+    "Local LEAN venue the fallback drill makes fail (default: TRADING_LEAN_URL); it must serve /_venue/switches.",
 )
 GOVERNANCE_DRILL_RESEARCH_TABLE = env_str(
-    "GOVERNANCE_DRILL_RESEARCH_TABLE", "torghut_drill_missing_source", "ClickHouse table the research-failure drill reads; it must not exist, so each run fails."
+    "GOVERNANCE_DRILL_RESEARCH_TABLE",
+    "torghut_drill_missing_source",
+    "ClickHouse table the research-failure drill reads; it must not exist, so each run fails.",
 )

@@ -3,8 +3,8 @@ from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from torghut.core import health, metrics
 from torghut.console import ops
+from torghut.core import health, metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -1,4 +1,5 @@
 """The trading app: plugs its packages together once Django has loaded the models."""
+
 from django.apps import AppConfig
 
 from torghut.core.metrics import register_database_collector

@@ -1,4 +1,5 @@
 """ClickHouse DDL of the trading app, applied by `manage.py clickhouse_migrate`."""
+
 from __future__ import annotations
 
 from trading.signals.source import ddl_statements

@@ -1,4 +1,5 @@
 """The trading app's models, defined in the package that owns each (Django loads an app's models from here)."""
+
 from trading.alerts.models import Alert, AlertNotification, Severity
 from trading.orders.models import Decision, Execution, ExecutionImport, SignalMemory
 from trading.signals.models import IngestCursor, IngestReason, IngestWindow, UniverseSnapshot, UniverseStatus

@@ -5,6 +5,7 @@ have, it names the question here and the owner registers the answer in its `AppC
 fails closed when nobody has plugged in: a live strategy gets no capital, no strategy version counts as
 gated, and the emergency-stop state reads as unknown.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """Evidence packages in the admin: read-only, downloadable as the JSON whose sha256 they carry."""
+
 from __future__ import annotations
 
 from django.contrib import admin
@@ -6,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+
 from governance.evidence.api import evidence_download_response
 from governance.evidence.models import EvidencePackage
 from torghut.core.admin_base import ReadOnlyModelAdmin

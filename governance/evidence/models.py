@@ -1,7 +1,9 @@
 """Evidence packages: the snapshot written on every halt, hashed and chained to the one before."""
+
 from __future__ import annotations
 
 import json
+
 from django.db import models
 
 

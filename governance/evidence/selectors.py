@@ -1,15 +1,20 @@
 """Reads of evidence packages, and the check that their hash chain is unbroken."""
+
 from __future__ import annotations
 
 import hashlib
 import json
+
 from governance.evidence.models import EvidencePackage
 from torghut.core.models import AuditEvent
+
 # Promotion reads (lane history, ramps) live in their own module; these are the ones other apps call.
 
 
 def evidence_packages() -> list[EvidencePackage]:
     return list(EvidencePackage.objects.defer("body").order_by("-id"))
+
+
 def evidence_chain_verify() -> list[str]:
     """Problems found walking the evidence chain oldest first; empty when every package is intact."""
 

@@ -3,6 +3,7 @@
 Every section comes from its owning app through a function-local import; a source that is missing
 or raises is named in `missing_sources` instead of leaving a silent gap.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,20 +12,21 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
 from governance.evidence.models import EvidencePackage
-from torghut.core.models import AuditEvent
+from governance.killswitch.selectors import kill_switch_transitions
+from research.selectors import gate_reports_latest
 from torghut.core.env import REGISTRY
 from torghut.core.metrics import build_registry
-from trading.signals.selectors import ingest_windows_recent
-from trading.orders.selectors import executions_recent
+from torghut.core.models import AuditEvent
 from trading.alerts.selectors import alerts_open
-from research.selectors import gate_reports_latest
+from trading.orders.selectors import executions_recent
+from trading.signals.selectors import ingest_windows_recent
 from trading.strategies.models import Strategy
-from governance.killswitch.selectors import kill_switch_transitions
-
 
 EVIDENCE_SCHEMA = 1
 INGEST_WINDOWS_LIMIT = 50
@@ -33,11 +35,24 @@ GATE_REPORTS_LIMIT = 20
 TRANSITIONS_LIMIT = 50
 # Sections every package must carry; the drill checks them.
 REQUIRED_SECTIONS = (
-    "triggers", "thresholds", "metric_snapshot", "ingest_windows", "executions", "open_alerts", "gate_reports",
-    "strategies", "config_hash", "kill_switch", "kill_switch_transitions", "cancel_results", "lane_changes",
+    "triggers",
+    "thresholds",
+    "metric_snapshot",
+    "ingest_windows",
+    "executions",
+    "open_alerts",
+    "gate_reports",
+    "strategies",
+    "config_hash",
+    "kill_switch",
+    "kill_switch_transitions",
+    "cancel_results",
+    "lane_changes",
 )
 _CHAIN_LOCK = 7_000_701  # advisory lock id of the evidence chain
 _SECRET_MARKERS = ("SECRET", "PASSWORD", "TOKEN", "AUTH")
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -46,25 +61,32 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     return str(value)
+
+
 def canonical_json(content: Any) -> str:
     """Sorted keys, no whitespace: the same content always gives the same bytes (and hash)."""
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+
+
 def config_hash(*, policies: list[dict]) -> str:
     """sha256 over every registered setting's value and the emergency-stop policies given.
 
     Secret values are hashed too (so a change shows) but never written into the package.
     """
 
-
     config = {name: getattr(settings, name, None) for name in sorted(REGISTRY)}
     config = {k: (hashlib.sha256(str(v).encode()).hexdigest() if any(m in k for m in _SECRET_MARKERS) else v) for k, v in config.items()}
     return hashlib.sha256(canonical_json({"settings": config, "policies": policies}).encode()).hexdigest()
+
+
 def _gather(missing: dict[str, str], name: str, read: Callable[[], Any], empty: Any) -> Any:
     try:
         return json.loads(canonical_json(read()))
     except Exception as exc:  # recorded, so an incomplete package says so
         missing[name] = f"{type(exc).__name__}: {exc}"[:500]
         return empty
+
+
 def _metrics() -> dict[str, float]:
     """Every torghut_* sample this process can see (multiprocess files and database collectors)."""
 
@@ -75,21 +97,33 @@ def _metrics() -> dict[str, float]:
                 labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
                 samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
     return samples
+
+
 def _ingest_windows():
 
     return ingest_windows_recent(limit=INGEST_WINDOWS_LIMIT)
+
+
 def _executions():
 
     return executions_recent(limit=EXECUTIONS_LIMIT)
+
+
 def _open_alerts():
 
     return alerts_open()
+
+
 def _gate_reports():
 
     return gate_reports_latest(limit=GATE_REPORTS_LIMIT)
+
+
 def _strategies():
 
     return list(Strategy.objects.values("id", "name", "version", "kind", "lane", "capital_fraction", "enabled", "parameters"))
+
+
 def evidence_package_write(
     *,
     triggers: list[str],
@@ -121,7 +155,9 @@ def evidence_package_write(
         "strategies": _gather(missing, "strategies", _strategies, []),
         "config_hash": _gather(missing, "config_hash", lambda: config_hash(policies=policies()), ""),
         "kill_switch": _gather(missing, "kill_switch", kill_switch, {}),
-        "kill_switch_transitions": _gather(missing, "kill_switch_transitions", lambda: kill_switch_transitions(limit=TRANSITIONS_LIMIT), []),
+        "kill_switch_transitions": _gather(
+            missing, "kill_switch_transitions", lambda: kill_switch_transitions(limit=TRANSITIONS_LIMIT), []
+        ),
         "cancel_results": json.loads(canonical_json(cancel_results)),
         "lane_changes": json.loads(canonical_json(lane_changes)),
         **(extra or {}),
@@ -143,10 +179,15 @@ def evidence_package_write(
         )
         # A second record of each hash, so rewriting the newest package (no successor links it) shows too.
         AuditEvent.objects.create(
-            actor="emergency_stop", action="evidence.write", object_type="EvidencePackage", object_id=str(package.pk),
+            actor="emergency_stop",
+            action="evidence.write",
+            object_type="EvidencePackage",
+            object_id=str(package.pk),
             new={"sha256": package.sha256, "previous_sha256": previous},
         )
         return package
+
+
 def evidence_package_missing_sections(package: EvidencePackage) -> list[str]:
     """Sections absent from the body, plus the sources it records as missing."""
     content = json.loads(package.body)

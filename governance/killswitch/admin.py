@@ -1,23 +1,29 @@
 """Django admin of governance: the kill switch (engage/resume through the services), policies
 (every change audited), and read-only ledgers, evidence packages (download) and drills."""
+
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html_join
+
+from governance.errors import GovernanceError
 from governance.killswitch.models import KillSwitch, KillSwitchState, KillSwitchTransition
 from governance.killswitch.selectors import kill_switch_transitions
 from governance.killswitch.services import KILL_SWITCH_PERMISSION, kill_switch_engage, kill_switch_resume
-from governance.errors import GovernanceError
 from torghut.core.admin_base import ReadOnlyModelAdmin
 
 
 class KillSwitchForm(forms.ModelForm):
-    operator_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Why; recorded in the history and the audit trail.")
+    operator_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Why; recorded in the history and the audit trail."
+    )
 
     class Meta:
         model = KillSwitch
         fields = ("state",)
+
+
 @admin.register(KillSwitch)
 class KillSwitchAdmin(admin.ModelAdmin):
     form = KillSwitchForm
@@ -38,7 +44,8 @@ class KillSwitchAdmin(admin.ModelAdmin):
     def history(self, obj):
         rows = kill_switch_transitions(limit=20)
         return format_html_join(
-            "", "<div>{} {} &rarr; {} by {} ({}): {}</div>",
+            "",
+            "<div>{} {} &rarr; {} by {} ({}): {}</div>",
             ((r["at"].strftime("%Y-%m-%d %H:%M:%S"), r["from_state"], r["to_state"], r["actor"], r["source"], r["reason"]) for r in rows),
         )
 
@@ -53,6 +60,8 @@ class KillSwitchAdmin(admin.ModelAdmin):
         except GovernanceError as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
         obj.pk = KillSwitch.SINGLETON_ID
+
+
 @admin.register(KillSwitchTransition)
 class KillSwitchTransitionAdmin(ReadOnlyModelAdmin):
     list_display = ("at", "from_state", "to_state", "actor", "source", "triggers", "reason")

@@ -3,16 +3,19 @@
 Reads are bounded by GOVERNANCE_KILL_SWITCH_READ_TIMEOUT; a caller that can read neither store gets
 `None` and must fail closed.
 """
+
 from __future__ import annotations
 
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from governance.killswitch.models import KillSwitch, KillSwitchState
 
+from governance.killswitch.models import KillSwitch, KillSwitchState
 
 VALID_STATES = frozenset(s.value for s in KillSwitchState)
 _clients: dict[tuple[str, float], redis.Redis] = {}
+
+
 def _client() -> redis.Redis:
     # One pooled client per (url, timeout): the order path must not pay a connection per check.
     key = (settings.REDIS_URL, float(settings.GOVERNANCE_KILL_SWITCH_READ_TIMEOUT))
@@ -21,8 +24,12 @@ def _client() -> redis.Redis:
         client = redis.Redis.from_url(key[0], socket_timeout=key[1], socket_connect_timeout=key[1], retry_on_timeout=False)
         _clients[key] = client
     return client
+
+
 def _key() -> str:
     return settings.GOVERNANCE_KILL_SWITCH_REDIS_KEY
+
+
 def mirror_read() -> str | None:
     """The mirrored state, or None when the key is absent or holds garbage. Raises RedisError."""
     raw = _client().get(_key())
@@ -30,6 +37,8 @@ def mirror_read() -> str | None:
         return None
     value = raw.decode("ascii", "replace")
     return value if value in VALID_STATES else None
+
+
 def mirror_write(state: str) -> bool:
     """Mirror `state`; on failure drop the key so readers fall through to Postgres. True if mirrored."""
     try:
@@ -41,8 +50,12 @@ def mirror_write(state: str) -> bool:
         except redis.RedisError:
             pass
         return False
+
+
 def mirror_clear() -> None:
     _client().delete(_key())
+
+
 def database_read() -> KillSwitch | None:
     """The persistent row (None if never engaged), read under a statement timeout. Raises DatabaseError.
 
@@ -64,6 +77,8 @@ def database_read() -> KillSwitch | None:
                 [statement_timeout, lock_timeout],
             )
         return row
+
+
 def current_state() -> tuple[str | None, str]:
     """(state, where it was read). State None means neither Redis nor Postgres could answer."""
     try:

@@ -1,4 +1,5 @@
 """The kill switch (one row) and its append-only transition history."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -8,11 +9,15 @@ class KillSwitchState(models.TextChoices):
     ACTIVE = "active"
     REDUCING = "reducing"
     HALTED = "halted"
+
+
 class KillSwitchSource(models.TextChoices):
     OPERATOR = "operator"
     EMERGENCY_STOP = "emergency_stop"
     RECOVERY = "recovery"
     DRILL = "drill"
+
+
 class KillSwitch(models.Model):
     """The one kill switch (primary key 1). Postgres is its truth; Redis mirrors the state."""
 
@@ -34,6 +39,8 @@ class KillSwitch(models.Model):
 
     def __str__(self) -> str:
         return f"kill switch: {self.state}"
+
+
 class KillSwitchTransition(models.Model):
     """One change of the kill switch: append-only (a Postgres trigger refuses UPDATE and DELETE)."""
 

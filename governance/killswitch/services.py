@@ -1,33 +1,48 @@
 """Kill-switch transitions: engage, resume, release after a drill, and the Redis mirror sync."""
+
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from governance.errors import GovernanceError, GovernancePermissionDenied
 from governance.killswitch import mirror as killswitch
 from governance.killswitch.models import KillSwitch, KillSwitchSource, KillSwitchState, KillSwitchTransition
-from torghut.core.models import AuditEvent
 from governance.killswitch.signals import kill_switch_returned_to_active
-from governance.errors import GovernanceError, GovernancePermissionDenied
-
+from torghut.core.models import AuditEvent
 
 KILL_SWITCH_PERMISSION = "governance.engage_killswitch"
+
+
 def _actor_name(actor) -> str:
     return getattr(actor, "username", None) or str(actor or "system")
+
+
 def _switch_locked() -> KillSwitch:
     switch, _ = KillSwitch.objects.select_for_update().get_or_create(
         pk=KillSwitch.SINGLETON_ID,
         defaults={"state": KillSwitchState.ACTIVE, "actor": "system", "reason": "initial state", "changed_at": timezone.now()},
     )
     return switch
-def _kill_switch_set(*, switch: KillSwitch, to_state: str, actor: str, reason: str, source: str, triggers: list[str] | None = None) -> KillSwitchTransition | None:
+
+
+def _kill_switch_set(
+    *, switch: KillSwitch, to_state: str, actor: str, reason: str, source: str, triggers: list[str] | None = None
+) -> KillSwitchTransition | None:
     """Move the locked switch and write its history and audit rows; None when already in `to_state`."""
     if switch.state == to_state:
         return None
     old = switch.state
     now = timezone.now()
     transition = KillSwitchTransition.objects.create(
-        from_state=old, to_state=to_state, reason=reason, actor=actor, source=source, triggers=list(triggers or []), at=now,
+        from_state=old,
+        to_state=to_state,
+        reason=reason,
+        actor=actor,
+        source=source,
+        triggers=list(triggers or []),
+        at=now,
     )
     if to_state == KillSwitchState.ACTIVE:
         switch.engaged_by = ""
@@ -36,19 +51,30 @@ def _kill_switch_set(*, switch: KillSwitch, to_state: str, actor: str, reason: s
     switch.state, switch.reason, switch.actor, switch.source, switch.changed_at = to_state, reason, actor, source, now
     switch.save()
     AuditEvent.objects.create(
-        actor=actor, action=f"kill_switch.{to_state}", object_type="KillSwitch", object_id=str(switch.pk),
-        old={"state": old}, new={"state": to_state, "source": source, "triggers": list(triggers or [])}, reason=reason,
+        actor=actor,
+        action=f"kill_switch.{to_state}",
+        object_type="KillSwitch",
+        object_id=str(switch.pk),
+        old={"state": old},
+        new={"state": to_state, "source": source, "triggers": list(triggers or [])},
+        reason=reason,
     )
     return transition
+
+
 def kill_switch_mirror_sync() -> str:
     """Copy the persistent state to the Redis mirror (the beat does this each tick). Returns the state."""
     row = KillSwitch.objects.filter(pk=KillSwitch.SINGLETON_ID).first()
     state = row.state if row else KillSwitchState.ACTIVE.value
     killswitch.mirror_write(state)
     return state
+
+
 def _require_permission(actor) -> None:
     if not (getattr(actor, "is_authenticated", False) and actor.has_perm(KILL_SWITCH_PERMISSION)):
         raise GovernancePermissionDenied(f"{_actor_name(actor)} lacks {KILL_SWITCH_PERMISSION}")
+
+
 def kill_switch_engage(*, actor, state: str, reason: str) -> KillSwitch:
     """An operator halts trading (`halted`) or restricts it to exposure-reducing orders (`reducing`)."""
     _require_permission(actor)
@@ -61,6 +87,8 @@ def kill_switch_engage(*, actor, state: str, reason: str) -> KillSwitch:
         _kill_switch_set(switch=switch, to_state=state, actor=_actor_name(actor), reason=reason.strip(), source=KillSwitchSource.OPERATOR)
     killswitch.mirror_write(switch.state)
     return switch
+
+
 def kill_switch_resume(*, actor, reason: str) -> KillSwitch:
     """An operator returns trading to `active`: the only way back. Clears every trigger's streaks."""
     _require_permission(actor)
@@ -73,9 +101,17 @@ def kill_switch_resume(*, actor, reason: str) -> KillSwitch:
         if settings.GOVERNANCE_RESUME_REQUIRES_OTHER_USER and switch.engaged_by == _actor_name(actor):
             raise GovernancePermissionDenied("four eyes: the user who engaged the kill switch may not resume it")
         kill_switch_returned_to_active.send(sender=KillSwitch)
-        _kill_switch_set(switch=switch, to_state=KillSwitchState.ACTIVE, actor=_actor_name(actor), reason=reason.strip(), source=KillSwitchSource.OPERATOR)
+        _kill_switch_set(
+            switch=switch,
+            to_state=KillSwitchState.ACTIVE,
+            actor=_actor_name(actor),
+            reason=reason.strip(),
+            source=KillSwitchSource.OPERATOR,
+        )
     killswitch.mirror_write(switch.state)
     return switch
+
+
 def kill_switch_release_after_drill(*, reason: str) -> KillSwitch:
     """Return the switch to `active` at the end of a drill (the drill started it from `active`)."""
     with transaction.atomic():

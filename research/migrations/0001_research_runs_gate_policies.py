@@ -5,71 +5,125 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('trading', '0001_strategy'),
+        ("trading", "0001_strategy"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GatePolicy',
+            name="GatePolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('thresholds', models.JSONField(default=dict)),
-                ('active', models.BooleanField(default=False, help_text='The policy the autonomous lane uses; at most one is active.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.CharField(blank=True, max_length=150)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("thresholds", models.JSONField(default=dict)),
+                ("active", models.BooleanField(default=False, help_text="The policy the autonomous lane uses; at most one is active.")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("updated_by", models.CharField(blank=True, max_length=150)),
             ],
             options={
-                'verbose_name_plural': 'gate policies',
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('active', True)), fields=('active',), name='gatepolicy_one_active'), models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='gatepolicy_version_positive')],
+                "verbose_name_plural": "gate policies",
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(condition=models.Q(("active", True)), fields=("active",), name="gatepolicy_one_active"),
+                    models.CheckConstraint(condition=models.Q(("version__gte", 1)), name="gatepolicy_version_positive"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ResearchRun',
+            name="ResearchRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('run_id', models.CharField(help_text='sha256 of strategy version, window, policy version and target lane.', max_length=24, unique=True)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('passed', 'Passed'), ('failed', 'Failed'), ('skipped', 'Skipped')], db_index=True, max_length=16)),
-                ('trigger', models.CharField(choices=[('autonomous', 'Autonomous'), ('manual', 'Manual')], default='autonomous', max_length=16)),
-                ('strategy_name', models.CharField(max_length=100)),
-                ('strategy_version', models.CharField(db_index=True, max_length=40)),
-                ('strategy_kind', models.CharField(max_length=60)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('window_start', models.DateTimeField()),
-                ('window_end', models.DateTimeField()),
-                ('source_table', models.CharField(max_length=200)),
-                ('target_lane', models.CharField(max_length=16)),
-                ('policy_name', models.CharField(max_length=100)),
-                ('policy_version', models.PositiveIntegerField()),
-                ('signals', models.PositiveBigIntegerField(default=0)),
-                ('decisions', models.PositiveBigIntegerField(default=0)),
-                ('trades', models.PositiveBigIntegerField(default=0)),
-                ('net_pnl', models.FloatField(default=0.0)),
-                ('max_drawdown', models.FloatField(default=0.0, help_text='Largest fall of cumulative PnL, as a fraction of capital.')),
-                ('turnover', models.FloatField(default=0.0, help_text='Traded notional as a multiple of capital.')),
-                ('win_rate', models.FloatField(blank=True, null=True)),
-                ('errors', models.PositiveIntegerField(default=0)),
-                ('gate_report', models.JSONField()),
-                ('gate_report_trace_id', models.CharField(max_length=64)),
-                ('recommendation', models.CharField(choices=[('promote', 'Promote'), ('hold', 'Hold'), ('deny', 'Deny')], max_length=16)),
-                ('recommendation_trace_id', models.CharField(max_length=64)),
-                ('failure_reason', models.TextField(blank=True)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('strategy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='research_runs', to='trading.strategy')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "run_id",
+                    models.CharField(
+                        help_text="sha256 of strategy version, window, policy version and target lane.", max_length=24, unique=True
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "Running"), ("passed", "Passed"), ("failed", "Failed"), ("skipped", "Skipped")],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(choices=[("autonomous", "Autonomous"), ("manual", "Manual")], default="autonomous", max_length=16),
+                ),
+                ("strategy_name", models.CharField(max_length=100)),
+                ("strategy_version", models.CharField(db_index=True, max_length=40)),
+                ("strategy_kind", models.CharField(max_length=60)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("window_start", models.DateTimeField()),
+                ("window_end", models.DateTimeField()),
+                ("source_table", models.CharField(max_length=200)),
+                ("target_lane", models.CharField(max_length=16)),
+                ("policy_name", models.CharField(max_length=100)),
+                ("policy_version", models.PositiveIntegerField()),
+                ("signals", models.PositiveBigIntegerField(default=0)),
+                ("decisions", models.PositiveBigIntegerField(default=0)),
+                ("trades", models.PositiveBigIntegerField(default=0)),
+                ("net_pnl", models.FloatField(default=0.0)),
+                ("max_drawdown", models.FloatField(default=0.0, help_text="Largest fall of cumulative PnL, as a fraction of capital.")),
+                ("turnover", models.FloatField(default=0.0, help_text="Traded notional as a multiple of capital.")),
+                ("win_rate", models.FloatField(blank=True, null=True)),
+                ("errors", models.PositiveIntegerField(default=0)),
+                ("gate_report", models.JSONField()),
+                ("gate_report_trace_id", models.CharField(max_length=64)),
+                ("recommendation", models.CharField(choices=[("promote", "Promote"), ("hold", "Hold"), ("deny", "Deny")], max_length=16)),
+                ("recommendation_trace_id", models.CharField(max_length=64)),
+                ("failure_reason", models.TextField(blank=True)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "strategy",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="research_runs", to="trading.strategy"),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
-                'indexes': [models.Index(fields=['strategy', 'strategy_version', 'status'], name='researchrun_strategy_status')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('run_id__regex', '^[0-9a-f]{24}$')), name='researchrun_run_id_hex24'), models.CheckConstraint(condition=models.Q(('status__in', ['running', 'passed', 'failed', 'skipped'])), name='researchrun_status_valid'), models.CheckConstraint(condition=models.Q(('recommendation__in', ['promote', 'hold', 'deny'])), name='researchrun_recommendation_valid'), models.CheckConstraint(condition=models.Q(('gate_report_trace_id__regex', '^[0-9a-f]{64}$')), name='researchrun_gate_trace_id'), models.CheckConstraint(condition=models.Q(('recommendation_trace_id__regex', '^[0-9a-f]{64}$')), name='researchrun_recommendation_trace_id'), models.CheckConstraint(condition=models.Q(('gate_report__has_key', 'gates')), name='researchrun_gate_report_has_gates'), models.CheckConstraint(condition=models.Q(('window_end__gt', models.F('window_start'))), name='researchrun_window_ordered'), models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['failed', 'skipped']), _negated=True), models.Q(('failure_reason', ''), _negated=True), _connector='OR'), name='researchrun_failed_or_skipped_has_reason'), models.CheckConstraint(condition=models.Q(('status', 'running'), ('finished_at__isnull', False), _connector='OR'), name='researchrun_finished_has_time'), models.CheckConstraint(condition=models.Q(models.Q(('recommendation', 'promote'), _negated=True), ('status', 'passed'), _connector='OR'), name='researchrun_promote_only_when_passed')],
+                "ordering": ["-started_at", "-id"],
+                "indexes": [models.Index(fields=["strategy", "strategy_version", "status"], name="researchrun_strategy_status")],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("run_id__regex", "^[0-9a-f]{24}$")), name="researchrun_run_id_hex24"),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["running", "passed", "failed", "skipped"])), name="researchrun_status_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("recommendation__in", ["promote", "hold", "deny"])), name="researchrun_recommendation_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("gate_report_trace_id__regex", "^[0-9a-f]{64}$")), name="researchrun_gate_trace_id"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("recommendation_trace_id__regex", "^[0-9a-f]{64}$")), name="researchrun_recommendation_trace_id"
+                    ),
+                    models.CheckConstraint(condition=models.Q(("gate_report__has_key", "gates")), name="researchrun_gate_report_has_gates"),
+                    models.CheckConstraint(
+                        condition=models.Q(("window_end__gt", models.F("window_start"))), name="researchrun_window_ordered"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status__in", ["failed", "skipped"]), _negated=True),
+                            models.Q(("failure_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="researchrun_failed_or_skipped_has_reason",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status", "running"), ("finished_at__isnull", False), _connector="OR"),
+                        name="researchrun_finished_has_time",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(models.Q(("recommendation", "promote"), _negated=True), ("status", "passed"), _connector="OR"),
+                        name="researchrun_promote_only_when_passed",
+                    ),
+                ],
             },
         ),
     ]

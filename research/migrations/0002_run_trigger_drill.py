@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('research', '0001_research_runs_gate_policies'),
+        ("research", "0001_research_runs_gate_policies"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='researchrun',
-            name='trigger',
-            field=models.CharField(choices=[('autonomous', 'Autonomous'), ('manual', 'Manual'), ('drill', 'Drill')], default='autonomous', max_length=16),
+            model_name="researchrun",
+            name="trigger",
+            field=models.CharField(
+                choices=[("autonomous", "Autonomous"), ("manual", "Manual"), ("drill", "Drill")], default="autonomous", max_length=16
+            ),
         ),
     ]

@@ -1,4 +1,5 @@
 """The console reads every app (ops page, success criteria); it owns no tables."""
+
 from django.apps import AppConfig
 
 

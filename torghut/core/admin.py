@@ -1,11 +1,13 @@
 """Dead letters (inspect, replay, discard) and the audit trail in the admin."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.utils.html import format_html
+
 from torghut.core.admin_base import ReadOnlyModelAdmin
-from torghut.core.models import AuditEvent, DeadLetter
 from torghut.core.deadletters import dead_letter_discard, dead_letter_replay
+from torghut.core.models import AuditEvent, DeadLetter
 
 
 @admin.register(DeadLetter)
@@ -47,6 +49,8 @@ class DeadLetterAdmin(ReadOnlyModelAdmin):
         for letter in queryset.filter(status=DeadLetter.Status.PENDING):
             dead_letter_discard(dead_letter_id=letter.pk, actor=request.user, note="discarded in admin")
         self.message_user(request, "Discarded the pending letters among the selection.")
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyModelAdmin):
     list_display = ("at", "actor", "action", "object_type", "object_id", "reason")

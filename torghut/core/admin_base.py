@@ -1,4 +1,5 @@
 """Admin building blocks shared by every app (no registrations here, so any app may import it)."""
+
 from __future__ import annotations
 
 from django.contrib import admin

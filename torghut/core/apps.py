@@ -1,4 +1,5 @@
 """The core app keeps the label `torghut`, so its tables, permissions and admin URLs stay where they were."""
+
 from django.apps import AppConfig
 
 

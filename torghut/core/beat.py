@@ -3,16 +3,17 @@
 A second beat started by mistake keeps waiting for the lock and sends nothing, so no scheduled task
 runs twice per interval. The lock expires after BEAT_LOCK_TTL seconds if its holder dies.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import socket
 import uuid
+
 import redis
 from celery.beat import PersistentScheduler
 from django.conf import settings
-
 
 logger = logging.getLogger(__name__)
 LOCK_KEY = "torghut:beat:leader"
@@ -22,6 +23,8 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
 class LeaderScheduler(PersistentScheduler):
     def __init__(self, *args, **kwargs):
         self._identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

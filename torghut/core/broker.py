@@ -8,18 +8,19 @@ token pushed with every message) only says when to run it. What kombu cannot do 
 kept in this process and done after the reconnect: acknowledgements (else the task runs twice) and the
 return of messages the worker held but had not started (else they wait out the visibility timeout).
 """
+
 from __future__ import annotations
 
 import logging
+from queue import Empty
 from time import monotonic
 from uuid import uuid4
-from queue import Empty
+
+from celery.worker import state
 from kombu.transport import redis as kombu_redis
 from kombu.transport.virtual import base as virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import dumps, loads
-from celery.worker import state
-
 
 logger = logging.getLogger(__name__)
 WAKE_KEY = "_torghut.wake.%s"
@@ -60,9 +61,13 @@ _unanswered_fetches: dict[str, str] = {}
 # not reported as started is not among Celery's active requests, yet it will run: it must not be
 # returned to the queue, or it runs twice.
 _tags_in_pool: set[str] = set()
+
+
 def task_handed_to_pool(delivery_tag: str) -> None:
     """Called by `torghut.core.tasks.TorghutRequest` when a task goes to the pool: its ack is still to come."""
     _tags_in_pool.add(delivery_tag)
+
+
 def _tags_being_executed() -> set[str]:
     """Delivery tags of the tasks this worker is running or has handed to its pool: their acks are still to come."""
 
@@ -70,6 +75,8 @@ def _tags_being_executed() -> set[str]:
         return set()  # shutting down: nothing more will be acknowledged, return everything
     running = {request.message.delivery_tag for request in list(state.active_requests) if request.message is not None}
     return running | _tags_in_pool
+
+
 class QoS(kombu_redis.QoS):
     """Acks and restores that a dead connection defers instead of dropping."""
 
@@ -80,8 +87,7 @@ class QoS(kombu_redis.QoS):
             super().append(message, delivery_tag)
 
     def _defer(self, delivery_tag, *, requeue: bool) -> None:
-        logger.warning("broker connection lost: %s of %s deferred until it reconnects", "restore" if requeue else "ack",
-                       delivery_tag)
+        logger.warning("broker connection lost: %s of %s deferred until it reconnects", "restore" if requeue else "ack", delivery_tag)
         (_pending_restores if requeue else _pending_acks).add(delivery_tag)
         virtual.QoS.ack(self, delivery_tag)
 
@@ -110,6 +116,8 @@ class QoS(kombu_redis.QoS):
         _pending_restores.update(tag for tag in self._delivered if tag not in running and tag not in self._dirty)
         self._delivered.clear()
         self.channel.flush_deferred()
+
+
 class Channel(kombu_redis.Channel):
     QoS = QoS
 
@@ -193,8 +201,20 @@ class Channel(kombu_redis.Channel):
         record = ["0" if queue in no_ack else "1" for _, queue in pairs]
         wake = [self._wake_key(queue) for queue in queues]
         self._awaiting_fetch = uuid4().hex
-        return ["EVAL", FETCH, 3 + len(keys) + len(wake), self.unacked_key, self.unacked_index_key, self._fetch_key,
-                *keys, *wake, len(keys), self._awaiting_fetch, int(self.visibility_timeout), *record]
+        return [
+            "EVAL",
+            FETCH,
+            3 + len(keys) + len(wake),
+            self.unacked_key,
+            self.unacked_index_key,
+            self._fetch_key,
+            *keys,
+            *wake,
+            len(keys),
+            self._awaiting_fetch,
+            int(self.visibility_timeout),
+            *record,
+        ]
 
     def _brpop_start(self, timeout=None):
         self.flush_deferred()
@@ -237,5 +257,7 @@ class Channel(kombu_redis.Channel):
         finally:
             self._in_poll = None
             self._flush_brpop_reauth()
+
+
 class Transport(kombu_redis.Transport):
     Channel = Channel

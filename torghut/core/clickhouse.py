@@ -4,9 +4,9 @@ Every query goes through `query()` (or `execute()` for DDL and inserts): paramet
 named, timed into a histogram, counted on error, and mapped to project exceptions so callers never
 see driver types. SQL sent from here must run on ClickHouse 18.16 and on current releases.
 """
+
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
+
 from clickhouse_driver import Client
 from clickhouse_driver import errors as ch_errors
 from django.conf import settings
-from torghut.core import metrics
 
+from torghut.core import metrics
 
 QUERY_SECONDS = metrics.Histogram(
     "torghut_clickhouse_query_seconds",
@@ -32,14 +33,24 @@ QUERY_ERRORS = metrics.Counter(
 # Server error codes: 159 TIMEOUT_EXCEEDED, 209 SOCKET_TIMEOUT, 210 NETWORK_ERROR.
 _TIMEOUT_CODES = {159, 209}
 _UNAVAILABLE_CODES = {210}
+
+
 class ClickHouseError(Exception):
     """Base of the project's ClickHouse errors."""
+
+
 class ClickHouseUnavailable(ClickHouseError):
     """The server could not be reached or the connection broke."""
+
+
 class ClickHouseTimeout(ClickHouseError):
     """The query ran past max_execution_time or the socket timeout."""
+
+
 class ClickHouseQueryError(ClickHouseError):
     """The server rejected the query (syntax, unknown table or column, type error)."""
+
+
 @dataclass(frozen=True)
 class ClickHouseTarget:
     host: str
@@ -60,9 +71,15 @@ class ClickHouseTarget:
             user=unquote(parsed.username or "default"),
             password=unquote(parsed.password or ""),
         )
+
+
 _local = threading.local()
+
+
 def target() -> ClickHouseTarget:
     return ClickHouseTarget.from_url(settings.CLICKHOUSE_URL)
+
+
 def _client(*, database: str | None = None, connect_timeout: float | None = None, use_numpy: bool = False) -> Client:
     tgt = target()
     key = (tgt, database, connect_timeout, use_numpy)
@@ -84,6 +101,8 @@ def _client(*, database: str | None = None, connect_timeout: float | None = None
         cached[key] = client
         _local.clients = cached
     return client
+
+
 def reset_connections() -> None:
     """Drop this thread's cached clients (after a settings change in tests, or a broken socket)."""
     for client in getattr(_local, "clients", {}).values():
@@ -92,6 +111,8 @@ def reset_connections() -> None:
         except Exception:  # already broken; nothing to release
             pass
     _local.clients = {}
+
+
 @contextmanager
 def _measured(name: str) -> Iterator[None]:
     started = time.perf_counter()
@@ -106,7 +127,7 @@ def _measured(name: str) -> Iterator[None]:
             reset_connections()
             raise ClickHouseUnavailable(f"{name}: {exc.message}") from exc
         raise ClickHouseQueryError(f"{name}: code {exc.code}: {exc.message.splitlines()[0] if exc.message else ''}") from exc
-    except (ch_errors.SocketTimeoutError, socket.timeout, TimeoutError) as exc:
+    except (ch_errors.SocketTimeoutError, TimeoutError) as exc:
         QUERY_ERRORS.labels(query=name, kind="timeout").inc()
         reset_connections()
         raise ClickHouseTimeout(f"{name}: socket timeout") from exc
@@ -119,6 +140,8 @@ def _measured(name: str) -> Iterator[None]:
         raise ClickHouseQueryError(f"{name}: {exc}") from exc
     finally:
         QUERY_SECONDS.labels(query=name).observe(time.perf_counter() - started)
+
+
 def query(
     name: str,
     sql: str,
@@ -136,15 +159,23 @@ def query(
         return _client(database=database, connect_timeout=connect_timeout, use_numpy=use_numpy).execute(
             sql, params or {}, columnar=columnar, settings=query_settings
         )
+
+
 def execute(name: str, sql: str, params: Any = None, *, database: str | None = None) -> Any:
     """Run DDL or an INSERT (`params` may be a list of row tuples)."""
     with _measured(name):
         return _client(database=database).execute(sql, params) if params is not None else _client(database=database).execute(sql)
+
+
 def ping(*, timeout: float) -> None:
     """Raise ClickHouseUnavailable unless `SELECT 1` answers within `timeout` seconds."""
     query("ping", "SELECT 1", database="default", connect_timeout=timeout, timeout=max(1, int(timeout)))
+
+
 def ensure_database() -> None:
     execute("create_database", f"CREATE DATABASE IF NOT EXISTS {quote_identifier(target().database)}", database="default")
+
+
 def quote_identifier(name: str) -> str:
     """Backquote a table, column or database name taken from settings (never from request input)."""
     if not name or "`" in name or "\x00" in name:

@@ -1,8 +1,10 @@
 """Postgres helpers shared by the apps."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
 

@@ -1,4 +1,5 @@
 """Dead letters: record, spool while Postgres is down, flush, replay exactly once, discard."""
+
 from __future__ import annotations
 
 import fcntl
@@ -9,18 +10,20 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
 from celery import current_app
 from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
-from prometheus_client.core import GaugeMetricFamily
-from django.db import DatabaseError, transaction
 from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
+
 from torghut.core import metrics
 from torghut.core.models import AuditEvent, DeadLetter
-from django.db import connection
-
 
 logger = logging.getLogger(__name__)
+
+
 @dataclass
 class DeadLetterPayload:
     task_name: str
@@ -34,6 +37,8 @@ class DeadLetterPayload:
     retries: int
     first_failed_at: str
     last_failed_at: str = field(default_factory=lambda: timezone.now().isoformat())
+
+
 def dead_letter_record(*, payload: DeadLetterPayload) -> DeadLetter | None:
     """Store a dead letter in Postgres; when Postgres cannot take it, append it to the spool.
 
@@ -48,12 +53,16 @@ def dead_letter_record(*, payload: DeadLetterPayload) -> DeadLetter | None:
         _close_broken_connection()
         dead_letter_spool_append(payload=payload)
         return None
+
+
 def _close_broken_connection() -> None:
 
     try:
         connection.close()
     except DatabaseError:
         pass
+
+
 def _dead_letter_insert(*, payload: DeadLetterPayload, spooled: bool) -> DeadLetter:
     data = asdict(payload)
     data["first_failed_at"] = datetime.fromisoformat(data["first_failed_at"])
@@ -62,10 +71,14 @@ def _dead_letter_insert(*, payload: DeadLetterPayload, spooled: bool) -> DeadLet
     with transaction.atomic():
         letter, _ = DeadLetter.objects.get_or_create(task_id=task_id, defaults={**data, "spooled": spooled})
     return letter
+
+
 def _spool_path() -> Path:
     path = Path(settings.DEAD_LETTER_SPOOL)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
 def dead_letter_spool_append(*, payload: DeadLetterPayload) -> None:
     """Append one letter to the spool file under an exclusive lock, fsync'd before returning."""
     line = json.dumps(asdict(payload), sort_keys=True) + "\n"
@@ -78,6 +91,8 @@ def dead_letter_spool_append(*, payload: DeadLetterPayload) -> None:
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
     metrics.DEAD_LETTERS_SPOOLED.inc()
+
+
 def dead_letter_spool_flush() -> int:
     """Move spooled letters into Postgres; the file is emptied only after every row is stored.
 
@@ -108,11 +123,15 @@ def dead_letter_spool_flush() -> int:
             return moved
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _quarantine(line: str) -> None:
     with open(_spool_path().with_suffix(".rejected"), "a", encoding="utf-8") as handle:
         handle.write(line + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
 def dead_letter_replay(*, dead_letter_id: int, actor) -> DeadLetter:
     """Re-enqueue the original task with its arguments, once.
 
@@ -130,18 +149,26 @@ def dead_letter_replay(*, dead_letter_id: int, actor) -> DeadLetter:
         letter.resolved_at = timezone.now()
         letter.save(update_fields=["status", "replay_task_id", "resolved_by", "resolved_at"])
         AuditEvent.objects.create(
-            actor=_actor_name(actor), action="dead_letter.replay", object_type="DeadLetter",
-            object_id=str(letter.pk), old={"status": "pending"}, new={"status": "replayed", "replay_task_id": letter.replay_task_id},
+            actor=_actor_name(actor),
+            action="dead_letter.replay",
+            object_type="DeadLetter",
+            object_id=str(letter.pk),
+            old={"status": "pending"},
+            new={"status": "replayed", "replay_task_id": letter.replay_task_id},
         )
 
     try:
         current_app.send_task(letter.task_name, args=letter.args, kwargs=letter.kwargs, queue=letter.queue, task_id=letter.replay_task_id)
     except Exception as exc:  # broker down: the replay did not happen, so the letter stays pending
         logger.error("replay of dead letter %s failed to publish: %s", letter.pk, exc)
-        DeadLetter.objects.filter(pk=letter.pk).update(status=DeadLetter.Status.PENDING, replay_task_id="", resolved_by=None, resolved_at=None)
+        DeadLetter.objects.filter(pk=letter.pk).update(
+            status=DeadLetter.Status.PENDING, replay_task_id="", resolved_by=None, resolved_at=None
+        )
         raise
     metrics.DEAD_LETTERS_REPLAYED.labels(task=letter.task_name).inc()
     return letter
+
+
 def dead_letter_discard(*, dead_letter_id: int, actor, note: str = "") -> DeadLetter:
     """Mark a pending letter discarded with the operator's note; other states are left alone."""
     with transaction.atomic():
@@ -154,10 +181,17 @@ def dead_letter_discard(*, dead_letter_id: int, actor, note: str = "") -> DeadLe
         letter.resolution_note = note
         letter.save(update_fields=["status", "resolved_by", "resolved_at", "resolution_note"])
         AuditEvent.objects.create(
-            actor=_actor_name(actor), action="dead_letter.discard", object_type="DeadLetter",
-            object_id=str(letter.pk), old={"status": "pending"}, new={"status": "discarded"}, reason=note,
+            actor=_actor_name(actor),
+            action="dead_letter.discard",
+            object_type="DeadLetter",
+            object_id=str(letter.pk),
+            old={"status": "pending"},
+            new={"status": "discarded"},
+            reason=note,
         )
     return letter
+
+
 def _actor_name(actor) -> str:
     return getattr(actor, "username", None) or str(actor or "system")
 

@@ -3,6 +3,7 @@
 The registry feeds docs/settings.md (`manage.py settings_table --write`; a test keeps the two in step), so every
 setting the project reads is documented in one place.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,13 +15,21 @@ class SettingDoc:
     name: str
     default: str
     doc: str
+
+
 REGISTRY: dict[str, SettingDoc] = {}
+
+
 def _register(name: str, default: object, doc: str) -> str | None:
     REGISTRY[name] = SettingDoc(name=name, default="" if default is None else str(default), doc=doc)
     return os.environ.get(name)
+
+
 def env_str(name: str, default: str, doc: str) -> str:
     raw = _register(name, default, doc)
     return default if raw is None or raw == "" else raw
+
+
 def env_int(name: str, default: int, doc: str) -> int:
     raw = _register(name, default, doc)
     if raw is None or raw == "":
@@ -29,6 +38,8 @@ def env_int(name: str, default: int, doc: str) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
 def env_float(name: str, default: float, doc: str) -> float:
     raw = _register(name, default, doc)
     if raw is None or raw == "":
@@ -37,6 +48,8 @@ def env_float(name: str, default: float, doc: str) -> float:
         return float(raw)
     except ValueError as exc:
         raise ValueError(f"setting {name} must be a number, got {raw!r}") from exc
+
+
 def env_bool(name: str, default: bool, doc: str) -> bool:
     raw = _register(name, "1" if default else "0", doc)
     if raw is None or raw == "":
@@ -47,6 +60,8 @@ def env_bool(name: str, default: bool, doc: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ValueError(f"setting {name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
 def env_list(name: str, default: list[str], doc: str) -> list[str]:
     raw = _register(name, ",".join(default), doc)
     if raw is None or raw.strip() == "":

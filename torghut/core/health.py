@@ -1,13 +1,16 @@
 """Liveness and readiness: `/healthz` says the process is up, `/readyz` checks each dependency."""
+
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+
 import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
 from torghut.core import clickhouse
 
 
@@ -17,6 +20,8 @@ def _check_postgres(timeout: float) -> dict:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return {}
+
+
 def _check_redis(timeout: float) -> dict:
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
@@ -24,6 +29,8 @@ def _check_redis(timeout: float) -> dict:
         return {"durability": _redis_durability(client)}
     finally:
         client.close()
+
+
 def _redis_durability(client: redis.Redis) -> dict:
     """Report (never fail on) settings under which the broker's Redis would lose messages."""
     warnings = []
@@ -37,17 +44,25 @@ def _redis_durability(client: redis.Redis) -> dict:
     if policy != "noeviction":
         warnings.append(f"maxmemory-policy is {policy}: Redis may evict queued tasks under memory pressure")
     return {"checked": True, "appendonly": appendonly, "maxmemory_policy": policy, "warnings": warnings}
+
+
 def _check_clickhouse(timeout: float) -> dict:
     clickhouse.ping(timeout=timeout)
     return {}
+
+
 CHECKS: dict[str, Callable[[float], dict]] = {
     "postgres": _check_postgres,
     "redis": _check_redis,
     "clickhouse": _check_clickhouse,
 }
+
+
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
+
+
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     timeout = settings.READYZ_TIMEOUT

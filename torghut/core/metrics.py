@@ -5,15 +5,16 @@ a counter bumped inside a Celery task shows at the web `/metrics`. Gauges whose 
 database (pending dead letters, provenance coverage, ...) are computed at scrape time by collectors
 that apps register with `register_database_collector`.
 """
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,13 @@ DEAD_LETTERS_SPOOLED = Counter("torghut_dead_letters_spooled_total", "Dead lette
 DEAD_LETTERS_REPLAYED = Counter("torghut_dead_letters_replayed_total", "Dead letters replayed by an operator.", ["task"])
 MetricsProducer = Callable[[], Iterable[GaugeMetricFamily]]
 _DATABASE_COLLECTORS: dict[str, MetricsProducer] = {}
+
+
 def register_database_collector(name: str, producer: MetricsProducer) -> None:
     """Register a function yielding metric families computed from the database at scrape time."""
     _DATABASE_COLLECTORS[name] = producer
+
+
 class _DatabaseCollector(Collector):
     def collect(self):
         for name, producer in list(_DATABASE_COLLECTORS.items()):
@@ -36,13 +41,19 @@ class _DatabaseCollector(Collector):
                 yield from producer()
             except Exception:  # one broken producer must not blank the whole scrape
                 logger.exception("metrics producer %s failed", name)
-                failed = GaugeMetricFamily("torghut_metrics_producer_up", "1 when a database metrics producer answered.", labels=["producer"])
+                failed = GaugeMetricFamily(
+                    "torghut_metrics_producer_up", "1 when a database metrics producer answered.", labels=["producer"]
+                )
                 failed.add_metric([name], 0.0)
                 yield failed
+
+
 def build_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(_DatabaseCollector())
     return registry
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(build_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,5 @@
 """Shared infrastructure rows: dead letters of failed tasks and the audit trail of operator edits."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -44,6 +45,8 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} [{self.task_id}] {self.status}"
+
+
 class AuditEvent(models.Model):
     """Who changed what, when, from which value to which: append-only."""
 

@@ -1,4 +1,5 @@
 """API permissions: reads need an authenticated user; writes need the permission the view names."""
+
 from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission

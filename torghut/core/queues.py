@@ -1,4 +1,5 @@
 """The Celery queues, named once. Workers consume them by name (`-Q ingest,execution,...`)."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -10,4 +11,6 @@ class Queue(StrEnum):
     RESEARCH = "research"
     GOVERNANCE = "governance"
     DEFAULT = "default"
+
+
 ALL_QUEUES = tuple(q.value for q in Queue)

@@ -1,8 +1,8 @@
 """Task routing by name prefix, so a task's queue follows from its stable name."""
+
 from __future__ import annotations
 
 from torghut.core.queues import Queue
-
 
 _PREFIX_QUEUES: tuple[tuple[str, Queue], ...] = (
     ("trading.ingest", Queue.INGEST),
@@ -12,10 +12,14 @@ _PREFIX_QUEUES: tuple[tuple[str, Queue], ...] = (
     ("research.", Queue.RESEARCH),
     ("governance.", Queue.GOVERNANCE),
 )
+
+
 def queue_for_task(name: str) -> Queue:
     for prefix, queue in _PREFIX_QUEUES:
         if name.startswith(prefix):
             return queue
     return Queue.DEFAULT
+
+
 def route_task(name, args, kwargs, options, task=None, **kw):
     return {"queue": queue_for_task(name).value}

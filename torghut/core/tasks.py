@@ -4,30 +4,36 @@
 names (exponential backoff, jitter, a cap). A task that exhausts its retries, or raises anything
 else, is written to the dead-letter table (or the spool when Postgres is down) by `on_failure`.
 """
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from typing import Any
+
 import redis
 from celery import Task, shared_task
 from celery.worker.request import Request
 from django.conf import settings
-from django.utils import timezone
-from torghut.core import metrics
-from torghut.core import broker
-from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
-from torghut.core.routing import queue_for_task
 from django.db import DatabaseError
-from torghut.core.deadletters import dead_letter_spool_flush
+from django.utils import timezone
 
+from torghut.core import broker, metrics
+from torghut.core.deadletters import DeadLetterPayload, dead_letter_record, dead_letter_spool_flush
+from torghut.core.routing import queue_for_task
 
 logger = logging.getLogger(__name__)
 _FIRST_FAILURE_TTL = 7 * 24 * 3600
+
+
 def _first_failure_key(task_id: str) -> str:
     return f"torghut:task-first-failure:{task_id}"
+
+
 def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+
 class TorghutRequest(Request):
     """Tells the crash-safe broker transport which messages the pool holds (see `torghut.core.broker`)."""
 
@@ -37,6 +43,8 @@ class TorghutRequest(Request):
         if self.message is not None and isinstance(self.message.channel, broker.Channel):
             broker.task_handed_to_pool(self.message.delivery_tag)
         return result
+
+
 class TorghutTask(Task):
     """Dead-letters final failures; remembers when a task id first failed across its retries."""
 
@@ -76,9 +84,13 @@ class TorghutTask(Task):
             return stored.decode() if stored else now
         except redis.RedisError:
             return now
+
+
 def _default_queue(name: str) -> str:
 
     return queue_for_task(name).value
+
+
 def torghut_task(*, name: str, transient: tuple[type[BaseException], ...] = (), **options: Any) -> Callable:
     """Register a task under a stable name with retries for `transient` errors only."""
     options.setdefault("max_retries", settings.CELERY_MAX_RETRIES)
@@ -86,10 +98,11 @@ def torghut_task(*, name: str, transient: tuple[type[BaseException], ...] = (), 
     options.setdefault("retry_backoff_max", settings.CELERY_RETRY_BACKOFF_MAX)
     options.setdefault("retry_jitter", True)
     return shared_task(name=name, base=TorghutTask, autoretry_for=transient, **options)
+
+
 @torghut_task(name="torghut.flush_dead_letter_spool")
 def flush_dead_letter_spool() -> int:
     """Move dead letters spooled while Postgres was down into Postgres."""
-
 
     try:
         return dead_letter_spool_flush()

@@ -1,4 +1,5 @@
 """Development stand-ins (market simulator, venues) for `make run` and the tests; they own no tables."""
+
 from django.apps import AppConfig
 
 

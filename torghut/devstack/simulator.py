@@ -8,6 +8,7 @@ a quoted spread, 60-second realised volatility). Modes make each ingest reason o
 symbols, NaN/inf indicators, symbols outside the universe) and `jangar_down` (the symbols endpoint
 answers 503).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
-from trading.signals.types import INDICATORS
 
+from trading.signals.types import INDICATORS
 
 MODES = ("normal", "pause", "future", "malformed", "jangar_down")
 # Typical annualised volatility of daily returns and a recent price level, per symbol.
@@ -35,9 +36,13 @@ PROFILES: dict[str, tuple[float, float]] = {
     "TSLA": (0.60, 340.0),
 }
 TRADING_SECONDS_PER_YEAR = 252 * 6.5 * 3600
+
+
 def _ema(prev: float | None, value: float, span: int) -> float:
     alpha = 2.0 / (span + 1)
     return value if prev is None else prev + alpha * (value - prev)
+
+
 @dataclass
 class SymbolState:
     symbol: str
@@ -60,7 +65,7 @@ class SymbolState:
 
     def step(self, *, at: datetime, dt: float, rng: random.Random) -> dict[str, float]:
         shock = rng.gauss(0.0, 1.0) * self.sigma_per_second * math.sqrt(dt)
-        self.price *= math.exp(shock - 0.5 * (self.sigma_per_second ** 2) * dt)
+        self.price *= math.exp(shock - 0.5 * (self.sigma_per_second**2) * dt)
         price = self.price
         self.seq += 1
         self.ema12 = _ema(self.ema12, price, 12)
@@ -101,13 +106,24 @@ class SymbolState:
             mean = sum(self.returns) / len(self.returns)
             vol60 = math.sqrt(sum((r - mean) ** 2 for r in self.returns) / (len(self.returns) - 1))
         return {
-            "macd": macd, "macd_signal": self.macd_signal, "macd_hist": macd - self.macd_signal,
-            "ema12": self.ema12, "ema26": self.ema26, "rsi14": rsi,
-            "boll_mid": mid, "boll_upper": mid + 2 * std, "boll_lower": mid - 2 * std,
-            "vwap_session": self.session_pv / self.session_v, "vwap_w5m": pv5 / v5,
-            "imbalance_spread": 2 * half_spread, "imbalance_bid_px": price - half_spread, "imbalance_ask_px": price + half_spread,
+            "macd": macd,
+            "macd_signal": self.macd_signal,
+            "macd_hist": macd - self.macd_signal,
+            "ema12": self.ema12,
+            "ema26": self.ema26,
+            "rsi14": rsi,
+            "boll_mid": mid,
+            "boll_upper": mid + 2 * std,
+            "boll_lower": mid - 2 * std,
+            "vwap_session": self.session_pv / self.session_v,
+            "vwap_w5m": pv5 / v5,
+            "imbalance_spread": 2 * half_spread,
+            "imbalance_bid_px": price - half_spread,
+            "imbalance_ask_px": price + half_spread,
             "vol_realized_w60s": vol60,
         }
+
+
 class MarketSimulator:
     """Produces insert-ready rows (symbol, event_ts, seq, ingest_ts, source, window_size, *indicators)."""
 
@@ -156,6 +172,8 @@ class MarketSimulator:
                     symbol = f"X{symbol}"
             rows.append((symbol, stamp, state.seq, at, "simulator", "1s", *(values[c] for c in self.indicators)))
         return rows
+
+
 def serve_control(simulator: MarketSimulator, *, host: str, port: int) -> ThreadingHTTPServer:
     """Serve `GET /api/torghut/symbols` (jangar-compatible) and `GET|POST /control?mode=...` in a thread."""
 
@@ -196,5 +214,7 @@ def serve_control(simulator: MarketSimulator, *, host: str, port: int) -> Thread
     server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="simulator-http", daemon=True).start()
     return server
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)

@@ -1,7 +1,9 @@
 """Alerts and their Alertmanager deliveries in the admin: read-only."""
+
 from __future__ import annotations
 
 from django.contrib import admin
+
 from torghut.core.admin_base import ReadOnlyModelAdmin
 from trading.alerts.models import Alert, AlertNotification
 
@@ -14,6 +16,8 @@ class AlertNotificationInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyModelAdmin):
     list_display = ("key", "reason", "severity", "opened_at", "closed_at", "last_seen")

@@ -1,4 +1,5 @@
 """`/trading/alerts`: open and closed alerts."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -6,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
 from trading.alerts.selectors import alerts_list
 
 
@@ -18,10 +20,14 @@ class AlertSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     last_seen = serializers.DateTimeField()
     payload = serializers.JSONField()
+
+
 class AlertFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=["open", "closed"], required=False)
     severity = serializers.ChoiceField(choices=["info", "warning", "critical"], required=False)
     limit = serializers.IntegerField(min_value=1, max_value=1000, required=False, default=200)
+
+
 class AlertListApi(APIView):
     FilterSerializer = AlertFilterSerializer
 

@@ -1,18 +1,23 @@
 """Alertmanager v2 webhook delivery of alert opens and closes, one row per attempt's outcome."""
+
 from __future__ import annotations
 
 import requests
 from django.conf import settings
 from django.utils import timezone
+
 from torghut.core.metrics import Counter
 from trading.alerts.models import Alert, AlertNotification
-
 
 ALERT_NOTIFICATIONS = Counter(
     "torghut_alert_notifications_total", "Alertmanager webhook deliveries by event and outcome (sent, retry, failed).", ["event", "outcome"]
 )
+
+
 class AlertmanagerError(Exception):
     """Alertmanager did not accept a delivery (network error or non-2xx answer); transient."""
+
+
 def alertmanager_payload(*, alert: Alert, event: str) -> list[dict]:
     """The alert in Alertmanager's v2 `postableAlerts` shape; a close carries `endsAt` (resolved)."""
     labels = {"alertname": "TorghutAlert", "service": "torghut", "key": alert.key, "reason": alert.reason, "severity": alert.severity}
@@ -27,6 +32,8 @@ def alertmanager_payload(*, alert: Alert, event: str) -> list[dict]:
     if event == AlertNotification.Event.CLOSE and alert.closed_at is not None:
         body["endsAt"] = alert.closed_at.isoformat()
     return [body]
+
+
 def alert_notification_deliver(*, notification_id: int, final_attempt: bool) -> str:
     """POST one notification to Alertmanager. Raises AlertmanagerError (transient) unless it was the last try."""
     notification = AlertNotification.objects.select_related("alert").get(pk=notification_id)
@@ -36,7 +43,9 @@ def alert_notification_deliver(*, notification_id: int, final_attempt: bool) -> 
     timeout = settings.ALERTMANAGER_TIMEOUT_SECONDS
     error = ""
     try:
-        response = requests.post(url, json=alertmanager_payload(alert=notification.alert, event=notification.event), timeout=(timeout, timeout))
+        response = requests.post(
+            url, json=alertmanager_payload(alert=notification.alert, event=notification.event), timeout=(timeout, timeout)
+        )
         if not 200 <= response.status_code < 300:
             error = f"HTTP {response.status_code}"
     except requests.RequestException as exc:

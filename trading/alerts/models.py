@@ -1,4 +1,5 @@
 """Alerts (at most one open per key) and their Alertmanager deliveries."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -8,6 +9,8 @@ class Severity(models.TextChoices):
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
+
+
 class Alert(models.Model):
     """An operational alert: at most one open row per key; `last_seen` moves while the condition holds."""
 
@@ -35,6 +38,8 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
 class AlertNotification(models.Model):
     """One Alertmanager delivery (open or close of an alert), so delivery failures are visible as rows."""
 

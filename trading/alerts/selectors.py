@@ -1,4 +1,5 @@
 """Reads of alerts for the API, status pages and evidence packages."""
+
 from __future__ import annotations
 
 from trading.alerts.models import Alert
@@ -15,12 +16,16 @@ def _alert_dict(alert: Alert) -> dict:
         "last_seen": alert.last_seen.isoformat(),
         "payload": alert.payload,
     }
+
+
 def alerts_open(*, severity: str | None = None) -> list[dict]:
     """Open alerts (any app's), newest first, optionally of one severity."""
     qs = Alert.objects.filter(closed_at__isnull=True)
     if severity:
         qs = qs.filter(severity=severity)
     return [_alert_dict(a) for a in qs.order_by("-opened_at", "-id")]
+
+
 def alerts_list(*, state: str | None = None, severity: str | None = None, limit: int = 200) -> list[dict]:
     """Alerts newest first; `state` is open, closed or None for both."""
     qs = Alert.objects.all()

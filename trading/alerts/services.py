@@ -1,25 +1,31 @@
 """Alerts: open/close rows (one open alert per key) and their Alertmanager v2 webhook deliveries."""
+
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
 from torghut.core.metrics import Counter
 from trading.alerts.models import Alert, AlertNotification, Severity
 from trading.alerts.tasks import notify_alertmanager
 
-
 logger = logging.getLogger(__name__)
 ALERT_TRANSITIONS = Counter("torghut_alert_transitions_total", "Alerts opened and closed, by event and severity.", ["event", "severity"])
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
 def _notification_queue(*, alert: Alert, event: str) -> None:
     if not settings.ALERTMANAGER_URL:
         return
     notification = AlertNotification.objects.create(alert=alert, event=event)
 
     transaction.on_commit(lambda: notify_alertmanager.delay(notification.pk))
+
+
 def alert_open(*, key: str, reason: str, severity: str, payload: dict, now: datetime | None = None) -> Alert:
     """Open the alert `key`, or refresh `last_seen`/payload (and raise severity) of the one already open."""
     if severity not in Severity.values:
@@ -47,6 +53,8 @@ def alert_open(*, key: str, reason: str, severity: str, payload: dict, now: date
     ALERT_TRANSITIONS.labels(event="open", severity=severity).inc()
     logger.warning("alert opened: %s (%s, %s)", key, reason, severity)
     return alert
+
+
 def alert_close(*, key: str, now: datetime | None = None) -> Alert | None:
     """Close the open alert `key`; returns it, or None when nothing was open."""
     now = now or timezone.now()

@@ -1,11 +1,13 @@
 """The Alertmanager delivery task: retried with backoff, then dead-lettered."""
+
 from __future__ import annotations
 
 from django.db import OperationalError
+
 from torghut.core.tasks import torghut_task
-from trading.alerts.delivery import AlertmanagerError
+
 # --- decisions and executions (issue 4) ---
-from trading.alerts.delivery import alert_notification_deliver
+from trading.alerts.delivery import AlertmanagerError, alert_notification_deliver
 
 
 @torghut_task(name="trading.notify_alertmanager", bind=True, transient=(AlertmanagerError, OperationalError))

@@ -8,17 +8,31 @@ Derivation rules, in SQL below: a missing actual adapter is read from the broker
 adapter equals the actual one (no evidence of a fallback); when they differ the reason is
 `fallback_from_<expected>_to_<actual>`.
 """
+
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
 from django.db import connection, transaction
 
-
-IMPORT_COLUMNS = ("client_order_id", "broker_order_id", "account", "symbol", "side", "expected_adapter", "actual_adapter", "quantity",
-                  "filled_quantity", "avg_fill_price", "status", "submitted_at", "filled_at")
+IMPORT_COLUMNS = (
+    "client_order_id",
+    "broker_order_id",
+    "account",
+    "symbol",
+    "side",
+    "expected_adapter",
+    "actual_adapter",
+    "quantity",
+    "filled_quantity",
+    "avg_fill_price",
+    "status",
+    "submitted_at",
+    "filled_at",
+)
 _BATCH_SQL = """
 INSERT INTO trading_execution (
     decision_id, client_order_id, broker_order_id, account, symbol, side, expected_adapter, actual_adapter, fallback_reason,
@@ -56,6 +70,8 @@ FROM (
 WHERE s.expected IN ('simulated', 'lean', 'alpaca') AND s.actual IN ('simulated', 'lean', 'alpaca')
 ON CONFLICT DO NOTHING
 """
+
+
 @dataclass(frozen=True)
 class BackfillResult:
     scanned: int
@@ -66,6 +82,8 @@ class BackfillResult:
     @property
     def rows_per_second(self) -> float:
         return self.inserted / self.seconds if self.seconds > 0 else 0.0
+
+
 def execution_import_load_csv(*, path: Path) -> int:
     """COPY a CSV of historical orders (header: the import columns) into the import table."""
     columns = ", ".join(IMPORT_COLUMNS)
@@ -74,6 +92,8 @@ def execution_import_load_csv(*, path: Path) -> int:
             while chunk := source.read(1 << 20):
                 copy.write(chunk)
         return cursor.cursor.rowcount
+
+
 def execution_provenance_backfill(*, batch_size: int = 50_000, progress: Callable[[str], None] | None = None) -> BackfillResult:
     """Turn every import row into a `backfill` execution with derived provenance; safe to rerun."""
     with connection.cursor() as cursor:
@@ -96,6 +116,8 @@ def execution_provenance_backfill(*, batch_size: int = 50_000, progress: Callabl
         lower = upper
         if progress:
             elapsed = time.perf_counter() - started
-            progress(f"batch {batches}: ids <= {min(upper, high)} of {high}, +{added} rows ({inserted} new so far, "
-                     f"{inserted / elapsed if elapsed else 0:.0f} rows/s)")
+            progress(
+                f"batch {batches}: ids <= {min(upper, high)} of {high}, +{added} rows ({inserted} new so far, "
+                f"{inserted / elapsed if elapsed else 0:.0f} rows/s)"
+            )
     return BackfillResult(scanned=total, inserted=inserted, batches=batches, seconds=time.perf_counter() - started)

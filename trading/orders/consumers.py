@@ -4,16 +4,19 @@
 writes commit atomically with the cursor. Orders have side effects outside Postgres, so their
 submission is dispatched only after that commit (`transaction.on_commit`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+
 from django.db import transaction
-from trading.signals.types import Signal
+
 from trading.orders.decisions import decisions_from_signals
-from trading.orders.tasks import submit_decision
 from trading.orders.models import DecisionStatus
+from trading.orders.tasks import submit_decision
+from trading.signals.types import Signal
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class ConsumeResult:
     signals: int
     decisions: int = 0
     orders: int = 0
+
+
 def signals_consume(*, signals: Sequence[Signal], account: str) -> ConsumeResult:
     """Create decisions for accepted signals (a list of `Signal` or a columnar `SignalBatch`); paper and
     live decisions are sent to the order queue after commit."""

@@ -1,4 +1,5 @@
 """Strategies turn accepted signals into `Decision` rows, inside the caller's (ingest) transaction."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,37 +9,44 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
 import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
 from trading import ports
 from trading.orders.adapters.router import planned_adapter
 from trading.orders.adapters.simulated import simulated_fill_price
-from trading.orders.models import Decision, SignalMemory
-from trading.strategies.models import Strategy
-from trading.orders.models import DecisionStatus, OrderType, Side
-from trading.strategies.models import Lane
+from trading.orders.models import Decision, DecisionStatus, OrderType, Side, SignalMemory
 from trading.signals.types import Signal, SignalBatch
 from trading.strategies.kinds import BUY, HOLD, STRATEGY_KINDS, strategy_kind
-
+from trading.strategies.models import Lane, Strategy
 
 logger = logging.getLogger(__name__)
 DECIDING_LANES = (Lane.PAPER, Lane.SHADOW, Lane.LIVE)
 _SIGNAL_FIELDS = tuple(f.name for f in fields(Signal))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+
+
 def decision_hash_for(*, account: str, strategy: Strategy, signal: Signal) -> str:
     """Deterministic id of one strategy's decision on one signal; also the broker client order id."""
     key = f"{account}|{strategy.name}|{strategy.version}|{signal.symbol}|{signal.event_ts.isoformat()}|{signal.seq}"
     return "tg" + hashlib.sha256(key.encode()).hexdigest()[:38]
+
+
 def _signal_json(signal: Signal) -> dict:
     # Every field is a scalar: no deep copy (asdict) needed.
     data = {name: getattr(signal, name) for name in _SIGNAL_FIELDS}
     data["event_ts"] = signal.event_ts.isoformat()
     return data
+
+
 def _signal_from_json(data: dict) -> Signal:
     return Signal(**{**data, "event_ts": datetime.fromisoformat(data["event_ts"])})
+
+
 def _quantity(*, strategy: Strategy, price: float) -> int:
     notional = float(strategy.parameters.get("order_notional", settings.TRADING_ORDER_NOTIONAL))
     if strategy.capital_fraction > 0:
@@ -48,6 +56,8 @@ def _quantity(*, strategy: Strategy, price: float) -> int:
             capital *= ports.capital_multiplier(strategy_id=strategy.pk)
         notional = min(notional, capital)
     return int(notional // price)
+
+
 def _plan(*, strategy: Strategy, account: str, prev: Signal | None, signal: Signal, side: int, now: datetime) -> Decision | None:
     if not math.isfinite(signal.price) or signal.price <= 0:
         return None
@@ -58,21 +68,39 @@ def _plan(*, strategy: Strategy, account: str, prev: Signal | None, signal: Sign
     price = Decimal(str(signal.price)).quantize(Decimal("0.000001"))
     kind = strategy_kind(strategy.kind)
     decision = Decision(
-        strategy=strategy, strategy_version=strategy.version, lane=strategy.lane, account=account, symbol=signal.symbol,
-        side=side_name, quantity=Decimal(qty), order_type=OrderType.MARKET, price=price,
-        rationale={"kind": strategy.kind, "parameters": strategy.parameters, "indicators": kind.rationale(prev, signal),
-                   "signal": {"source": signal.source, "window_size": signal.window_size}},
-        signal_symbol=signal.symbol, signal_event_ts=signal.event_ts, signal_seq=signal.seq,
-        decision_hash=decision_hash_for(account=account, strategy=strategy, signal=signal), decided_at=now,
+        strategy=strategy,
+        strategy_version=strategy.version,
+        lane=strategy.lane,
+        account=account,
+        symbol=signal.symbol,
+        side=side_name,
+        quantity=Decimal(qty),
+        order_type=OrderType.MARKET,
+        price=price,
+        rationale={
+            "kind": strategy.kind,
+            "parameters": strategy.parameters,
+            "indicators": kind.rationale(prev, signal),
+            "signal": {"source": signal.source, "window_size": signal.window_size},
+        },
+        signal_symbol=signal.symbol,
+        signal_event_ts=signal.event_ts,
+        signal_seq=signal.seq,
+        decision_hash=decision_hash_for(account=account, strategy=strategy, signal=signal),
+        decided_at=now,
     )
     if strategy.lane == Lane.SHADOW:
         # Shadow records what would have happened; it never reaches an adapter.
         decision.status = DecisionStatus.SHADOW
-        decision.shadow_fill_price = simulated_fill_price(side=side_name, reference_price=price, slippage_bps=settings.TRADING_SIMULATED_SLIPPAGE_BPS)
+        decision.shadow_fill_price = simulated_fill_price(
+            side=side_name, reference_price=price, slippage_bps=settings.TRADING_SIMULATED_SLIPPAGE_BPS
+        )
     else:
         # The route is part of the plan: the order gate fills simulator orders itself (trading.orders.risk).
         decision.expected_adapter = planned_adapter(parameters=strategy.parameters, lane=strategy.lane)
     return decision
+
+
 def decisions_from_signals(*, signals: Sequence[Signal], account: str) -> list[Decision]:
     """Run every enabled paper/shadow/live strategy over `signals`; return the decisions created now.
 
@@ -86,6 +114,8 @@ def decisions_from_signals(*, signals: Sequence[Signal], account: str) -> list[D
     batch = signals if isinstance(signals, SignalBatch) else SignalBatch.from_signals(signals)
     with transaction.atomic():
         return _decide(batch=batch, account=account)
+
+
 def _fresh_rows(batch: SignalBatch, memories: dict[str, SignalMemory]) -> SignalBatch:
     """The batch in (symbol, event_ts, seq) order without replays: rows at or before their symbol's
     memory, and repeats of a key already in the batch."""
@@ -103,6 +133,8 @@ def _fresh_rows(batch: SignalBatch, memories: dict[str, SignalMemory]) -> Signal
         floor_ts, floor_seq = floor[inverse, 0], floor[inverse, 1]
         keep &= (ts_us > floor_ts) | ((ts_us == floor_ts) & (seqs > floor_seq))
     return batch.take(order[keep])
+
+
 def _sides(strategies: list[Strategy], fresh: SignalBatch, prev_by_symbol: dict[str, Signal]) -> np.ndarray:
     """Each strategy's side for each fresh row (strategies x rows), from the vectorised form of its
     kind. A symbol's remembered signal goes in front of its rows so the first row has its `prev`."""
@@ -118,6 +150,8 @@ def _sides(strategies: list[Strategy], fresh: SignalBatch, prev_by_symbol: dict[
     for row, strategy in enumerate(strategies):
         sides[row] = strategy_kind(strategy.kind).decide_vectorised(cols, strategy.parameters)[is_fresh]
     return sides
+
+
 def _decide(*, batch: SignalBatch, account: str) -> list[Decision]:
     strategies = []
     for strategy in Strategy.objects.filter(enabled=True, lane__in=DECIDING_LANES).order_by("id"):
@@ -150,7 +184,9 @@ def _decide(*, batch: SignalBatch, account: str) -> list[Decision]:
     latest = [fresh[row] for row in last_rows]
     SignalMemory.objects.bulk_create(
         [SignalMemory(account=account, symbol=s.symbol, event_ts=s.event_ts, seq=s.seq, values=_signal_json(s)) for s in latest],
-        update_conflicts=True, unique_fields=["account", "symbol"], update_fields=["event_ts", "seq", "values", "updated_at"],
+        update_conflicts=True,
+        unique_fields=["account", "symbol"],
+        update_fields=["event_ts", "seq", "values", "updated_at"],
     )
     if not planned:
         return []

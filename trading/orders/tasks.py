@@ -1,11 +1,13 @@
 """Tasks of the order path (imported from trading/tasks.py so Celery's autodiscovery registers them)."""
+
 from __future__ import annotations
 
-from django.db import OperationalError
-from torghut.core.tasks import torghut_task
-from trading.orders.services import decision_submit
 from dataclasses import asdict
-from trading.orders.services import executions_reconcile
+
+from django.db import OperationalError
+
+from torghut.core.tasks import torghut_task
+from trading.orders.services import decision_submit, executions_reconcile
 
 
 @torghut_task(name="trading.submit_decision", transient=(OperationalError,))
@@ -14,9 +16,10 @@ def submit_decision(decision_id: int) -> str:
 
     execution = decision_submit(decision_id=decision_id)
     return execution.status if execution is not None else "skipped"
+
+
 @torghut_task(name="trading.reconcile_executions", transient=(OperationalError,))
 def reconcile_executions() -> dict:
     """Settle executions against broker truth (beat, every 15 s)."""
-
 
     return asdict(executions_reconcile())

@@ -1,22 +1,25 @@
 """Trading REST API: thin views over selectors, one APIView per operation."""
+
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from django.conf import settings
 
 from trading import ports
-from trading.signals.selectors import signal_continuity_snapshot
 from trading.alerts.api import AlertSerializer
+from trading.signals.selectors import signal_continuity_snapshot
 
 
 class CursorSerializer(serializers.Serializer):
     at = serializers.DateTimeField(allow_null=True)
     symbol = serializers.CharField(allow_blank=True)
     seq = serializers.IntegerField()
+
+
 class IngestWindowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     source = serializers.CharField()
@@ -37,16 +40,22 @@ class IngestWindowSerializer(serializers.Serializer):
     cursor_after = serializers.JSONField()
     universe_status = serializers.CharField(allow_blank=True)
     detail = serializers.CharField(allow_blank=True)
+
+
 class UniverseSerializer(serializers.Serializer):
     source = serializers.CharField()
     status = serializers.CharField()
     reason = serializers.CharField(allow_blank=True)
     symbols = serializers.IntegerField(help_text="Symbol count.")
     cache_age_seconds = serializers.FloatField(allow_null=True)
+
+
 class ThresholdsSerializer(serializers.Serializer):
     streak = serializers.IntegerField()
     lag_seconds = serializers.FloatField()
     clear_polls = serializers.IntegerField()
+
+
 class ContinuitySerializer(serializers.Serializer):
     source = serializers.CharField()
     account = serializers.CharField()
@@ -60,9 +69,13 @@ class ContinuitySerializer(serializers.Serializer):
     universe = UniverseSerializer()
     continuity_state = serializers.ChoiceField(choices=["healthy", "degraded", "suppressed", "alerting"])
     open_alerts = AlertSerializer(many=True)
+
+
 class TradingStatusSerializer(serializers.Serializer):
     signals = ContinuitySerializer()
     emergency_stop = serializers.JSONField(help_text="Kill-switch state, reason, since, firing triggers and recovery streaks.")
+
+
 class TradingStatusApi(APIView):
     OutputSerializer = TradingStatusSerializer
 
@@ -70,11 +83,15 @@ class TradingStatusApi(APIView):
     def get(self, request: Request) -> Response:
         data = {"signals": signal_continuity_snapshot(), "emergency_stop": ports.emergency_stop_state()}
         return Response(self.OutputSerializer(data).data)
+
+
 class TradingAutonomySerializer(serializers.Serializer):
     autonomy_enabled = serializers.BooleanField()
     universe_authoritative = serializers.BooleanField()
     emergency_stop = serializers.JSONField()
     signals = ContinuitySerializer()
+
+
 class TradingAutonomyApi(APIView):
     OutputSerializer = TradingAutonomySerializer
 

@@ -4,14 +4,15 @@ Everything a poll writes to Postgres (the consumer's work, the cursor, the Inges
 in one transaction while the cursor row is locked, so two workers never read the same rows and a
 crash never moves the cursor past unprocessed work.
 """
+
 from __future__ import annotations
 
 import logging
 import time
 from collections import Counter as Tally
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import numpy as np
 from django.conf import settings
@@ -20,8 +21,8 @@ from django.utils import timezone
 
 from torghut.core import clickhouse
 from torghut.core.metrics import Counter, Histogram
-from trading.signals.models import IngestCursor, IngestReason, IngestWindow
 from trading.signals import source as signal_source
+from trading.signals.models import IngestCursor, IngestReason, IngestWindow
 from trading.signals.source import CursorKey, SignalColumns, from_epoch_us
 from trading.signals.types import INDICATORS, SignalBatch
 from trading.signals.universe import Universe, universe_resolve
@@ -81,16 +82,24 @@ def batch_validate(cols: SignalColumns, *, universe: frozenset[str], future_limi
     finite = np.isfinite(indicators).all(axis=1)
     known = np.isin(symbols, sorted(universe)) if universe else np.zeros(cut, dtype=bool)
     ok = ~blank & finite & known
-    for reason, count in ((NULL_SYMBOL, blank.sum()), (BAD_INDICATOR, (~blank & ~finite).sum()), (OUTSIDE_UNIVERSE, (~blank & finite & ~known).sum())):
+    for reason, count in (
+        (NULL_SYMBOL, blank.sum()),
+        (BAD_INDICATOR, (~blank & ~finite).sum()),
+        (OUTSIDE_UNIVERSE, (~blank & finite & ~known).sum()),
+    ):
         if count:
             result.rejected[reason] = int(count)
     index = np.flatnonzero(ok)
     if len(index):
         picked = indicators[index]
         result.accepted = SignalBatch(
-            symbols=symbols[index], ts_us=cols.ts_us[:cut][index], seqs=cols.seqs[:cut][index], sources=cols.sources[:cut][index],
+            symbols=symbols[index],
+            ts_us=cols.ts_us[:cut][index],
+            seqs=cols.seqs[:cut][index],
+            sources=cols.sources[:cut][index],
             window_sizes=cols.window_sizes[:cut][index],
-            prices=np.where(picked[:, _VWAP_W5M] > 0, picked[:, _VWAP_W5M], picked[:, _BOLL_MID]), indicators=picked,
+            prices=np.where(picked[:, _VWAP_W5M] > 0, picked[:, _VWAP_W5M], picked[:, _BOLL_MID]),
+            indicators=picked,
         )
     last = cut - 1
     result.newest = from_epoch_us(cols.ts_us[last])
@@ -141,8 +150,12 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
     lookback = timedelta(seconds=settings.TRADING_SIGNAL_LOOKBACK_SECONDS)
     if not universe.usable:
         probe = _probe(now)
-        return PollOutcome(reason=IngestReason.UNIVERSE_SOURCE_UNAVAILABLE, cursor=stored,
-                           lag_seconds=_lag(now, probe.latest if probe else None), detail=universe.reason)
+        return PollOutcome(
+            reason=IngestReason.UNIVERSE_SOURCE_UNAVAILABLE,
+            cursor=stored,
+            lag_seconds=_lag(now, probe.latest if probe else None),
+            detail=universe.reason,
+        )
     future_limit = now + timedelta(seconds=settings.TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS)
     try:
         precision = signal_source.table_shape().time_precision
@@ -160,8 +173,9 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
         if cursor is None or (cursor.at, cursor.symbol, cursor.seq) < (floor_key.at, floor_key.symbol, floor_key.seq):
             cursor = floor_key
         only = signal_source.shard_filter(universe=universe.symbols, shard=shard, shards=settings.TRADING_INGEST_SHARDS)
-        rows = signal_source.fetch_after(cursor, limit=batch_size, shard=only,
-                                         hold=(hold_from, future_limit) if hold_from is not None else None)
+        rows = signal_source.fetch_after(
+            cursor, limit=batch_size, shard=only, hold=(hold_from, future_limit) if hold_from is not None else None
+        )
     except clickhouse.ClickHouseError as exc:
         return PollOutcome(reason=_ch_reason(exc), cursor=stored, detail=str(exc)[:500])
 
@@ -170,8 +184,9 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
         batch, fetched = batch_validate(rows, universe=universe.symbols, future_limit=future_limit), len(rows)
         if batch.last_key is not None:
             reason = IngestReason.SIGNALS_PRESENT if batch.accepted else IngestReason.NO_SIGNALS_IN_WINDOW
-            return PollOutcome(reason=reason, cursor=batch.last_key, rows_fetched=fetched, batch=batch,
-                               lag_seconds=_lag(now, latest, batch.newest))
+            return PollOutcome(
+                reason=reason, cursor=batch.last_key, rows_fetched=fetched, batch=batch, lag_seconds=_lag(now, latest, batch.newest)
+            )
 
     # Nothing the cursor may pass (no rows, or only rows stamped in the future): classify the tail.
     lag = _lag(now, latest)
@@ -186,8 +201,11 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
             rewound = signal_source.last_row_key(not_after=future_limit)
         except clickhouse.ClickHouseError as exc:
             return PollOutcome(reason=_ch_reason(exc), cursor=stored, lag_seconds=lag, detail=str(exc)[:500])
-        return outcome(IngestReason.CURSOR_AHEAD_OF_STREAM, rewound or cursor,
-                       f"cursor {cursor.at.isoformat()} was past tail {latest.isoformat()} + lookback; rewound")
+        return outcome(
+            IngestReason.CURSOR_AHEAD_OF_STREAM,
+            rewound or cursor,
+            f"cursor {cursor.at.isoformat()} was past tail {latest.isoformat()} + lookback; rewound",
+        )
     # Rows still settling are not behind the cursor: caught up means caught up with what is readable.
     readable = latest if hold_from is None else min(latest, hold_from)
     if cursor.at >= readable:
@@ -217,8 +235,9 @@ def signal_consumer_register(consumer: SignalConsumer) -> None:
     _consumer = consumer
 
 
-def signals_ingest(*, source: str, account: str, shard: int = 0, now: datetime | None = None,
-                   batch_size: int | None = None) -> IngestWindow:
+def signals_ingest(
+    *, source: str, account: str, shard: int = 0, now: datetime | None = None, batch_size: int | None = None
+) -> IngestWindow:
     """Run one ingest poll for the (source, account, shard) cursor and return its telemetry row.
 
     Accepted signals go to the registered consumer in the same transaction as the cursor move, so a
@@ -244,12 +263,24 @@ def signals_ingest(*, source: str, account: str, shard: int = 0, now: datetime |
         row.save(update_fields=["cursor_at", "cursor_symbol", "cursor_seq", "streaks", "last_reason", "updated_at"])
         batch = outcome.batch
         window = IngestWindow.objects.create(
-            source=source, account=account, shard=shard, started_at=now,
-            window_start=stored.at if stored else None, window_end=outcome.cursor.at if outcome.cursor else None,
-            rows_fetched=outcome.rows_fetched, rows_accepted=len(batch.accepted), rows_rejected=sum(batch.rejected.values()),
-            rejected_by_reason=dict(batch.rejected), decisions=decisions, reason=outcome.reason, lag_seconds=outcome.lag_seconds,
-            latency_ms=(time.perf_counter() - started) * 1000.0, cursor_before=before, cursor_after=row.as_dict(),
-            universe_status=universe.status, detail=outcome.detail,
+            source=source,
+            account=account,
+            shard=shard,
+            started_at=now,
+            window_start=stored.at if stored else None,
+            window_end=outcome.cursor.at if outcome.cursor else None,
+            rows_fetched=outcome.rows_fetched,
+            rows_accepted=len(batch.accepted),
+            rows_rejected=sum(batch.rejected.values()),
+            rejected_by_reason=dict(batch.rejected),
+            decisions=decisions,
+            reason=outcome.reason,
+            lag_seconds=outcome.lag_seconds,
+            latency_ms=(time.perf_counter() - started) * 1000.0,
+            cursor_before=before,
+            cursor_after=row.as_dict(),
+            universe_status=universe.status,
+            detail=outcome.detail,
         )
     elapsed = time.perf_counter() - started
     INGEST_SECONDS.observe(elapsed)

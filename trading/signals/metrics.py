@@ -1,30 +1,38 @@
 """Signal gauges computed at scrape time from Postgres (their truth lives there, not in one process)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from prometheus_client.core import GaugeMetricFamily
-from trading.alerts.models import Alert
-from trading.signals.models import IngestCursor, IngestWindow, UniverseSnapshot
-from trading.signals.continuity import ALERT_PREFIX
-from torghut.core.calendar import market_session_open
 
+from torghut.core.calendar import market_session_open
+from trading.alerts.models import Alert
+from trading.signals.continuity import ALERT_PREFIX
+from trading.signals.models import IngestCursor, IngestWindow, UniverseSnapshot
 
 _STATUS_VALUE = {"ok": 1.0, "static": 1.0, "degraded": 0.5, "unavailable": 0.0}
 
 
 def continuity_metrics() -> Iterable[GaugeMetricFamily]:
 
-    streak = GaugeMetricFamily("torghut_signal_reason_streak", "Consecutive ingest polls with the current reason.",
-                               labels=["source", "account", "shard", "reason"])
-    lag = GaugeMetricFamily("torghut_signal_lag_seconds", "now - max(event_ts) seen by the latest ingest poll.",
-                            labels=["source", "account", "shard"])
+    streak = GaugeMetricFamily(
+        "torghut_signal_reason_streak", "Consecutive ingest polls with the current reason.", labels=["source", "account", "shard", "reason"]
+    )
+    lag = GaugeMetricFamily(
+        "torghut_signal_lag_seconds", "now - max(event_ts) seen by the latest ingest poll.", labels=["source", "account", "shard"]
+    )
     for cursor in IngestCursor.objects.all():
         labels = [cursor.source, cursor.account, str(cursor.shard)]
         for reason, count in (cursor.streaks or {}).items():
             streak.add_metric([*labels, reason], float(count))
-        window = (IngestWindow.objects.filter(source=cursor.source, account=cursor.account, shard=cursor.shard)
-                  .exclude(lag_seconds=None).order_by("-id").values_list("lag_seconds", flat=True).first())
+        window = (
+            IngestWindow.objects.filter(source=cursor.source, account=cursor.account, shard=cursor.shard)
+            .exclude(lag_seconds=None)
+            .order_by("-id")
+            .values_list("lag_seconds", flat=True)
+            .first()
+        )
         if window is not None:
             lag.add_metric(labels, float(window))
     yield streak
@@ -40,7 +48,8 @@ def continuity_metrics() -> Iterable[GaugeMetricFamily]:
 
     symbols = GaugeMetricFamily("torghut_universe_symbols", "Symbols in the trading universe.", labels=["source"])
     status = GaugeMetricFamily(
-        "torghut_universe_status", "Universe health: 1 ok or static, 0.5 degraded (stale cache in use), 0 unavailable (fail closed).",
+        "torghut_universe_status",
+        "Universe health: 1 ok or static, 0.5 degraded (stale cache in use), 0 unavailable (fail closed).",
         labels=["source"],
     )
     for snapshot in UniverseSnapshot.objects.all():

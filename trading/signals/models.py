@@ -1,4 +1,5 @@
 """Signal ingest state: the durable cursor, one telemetry row per poll, the universe snapshot, alerts."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -13,6 +14,8 @@ class IngestReason(models.TextChoices):
     UNIVERSE_SOURCE_UNAVAILABLE = "universe_source_unavailable"
     CLICKHOUSE_UNAVAILABLE = "clickhouse_unavailable"
     CLICKHOUSE_QUERY_TIMEOUT = "clickhouse_query_timeout"
+
+
 class IngestCursor(models.Model):
     """Where ingest of one (source, account, shard) stands: the last processed (event_ts, symbol, seq).
 
@@ -45,6 +48,8 @@ class IngestCursor(models.Model):
             "symbol": self.cursor_symbol,
             "seq": self.cursor_seq,
         }
+
+
 class IngestWindow(models.Model):
     """Telemetry of one ingest poll: what was read, what was accepted, why, and where the cursor went."""
 
@@ -79,11 +84,15 @@ class IngestWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.reason} {self.rows_accepted}/{self.rows_fetched}"
+
+
 class UniverseStatus(models.TextChoices):
     OK = "ok"
     DEGRADED = "degraded"
     UNAVAILABLE = "unavailable"
     STATIC = "static"
+
+
 class UniverseSnapshot(models.Model):
     """The last symbol universe read from a source, shared by every process (the jangar cache)."""
 

@@ -1,12 +1,14 @@
 """Read side of signal continuity, re-exported by trading/selectors.py."""
+
 from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
-from trading.signals.models import IngestCursor, IngestWindow
+
+from torghut.core.calendar import market_session_open
 from trading.alerts.selectors import alerts_open
 from trading.signals.continuity import alert_key, continuity_state
-from torghut.core.calendar import market_session_open
+from trading.signals.models import IngestCursor, IngestWindow
 from trading.signals.universe import universe_status_snapshot
 
 
@@ -32,9 +34,13 @@ def _window_dict(window: IngestWindow) -> dict:
         "universe_status": window.universe_status,
         "detail": window.detail,
     }
+
+
 def ingest_windows_recent(*, limit: int) -> list[dict]:
     """The newest IngestWindow rows (every cursor), newest first."""
     return [_window_dict(w) for w in IngestWindow.objects.order_by("-id")[: max(0, limit)]]
+
+
 def signal_continuity_snapshot() -> dict:
     """Ingest reason telemetry for the configured (source, account): last poll, streaks, lag, cursor,
     thresholds, market session, universe, continuity state and open alerts."""
@@ -65,7 +71,10 @@ def signal_continuity_snapshot() -> dict:
         "market_open": market_open,
         "universe": universe_status_snapshot(now=now),
         "continuity_state": continuity_state(
-            reason=reason, streak=streaks.get(reason, 0), lag=lag, market_open=market_open,
+            reason=reason,
+            streak=streaks.get(reason, 0),
+            lag=lag,
+            market_open=market_open,
             alert_open_now=any(a["key"] == key for a in open_alerts),
         ),
         "open_alerts": open_alerts,

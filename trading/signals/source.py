@@ -4,6 +4,7 @@ The table may declare the event time as `DateTime` (ClickHouse 18.16, the dev/te
 `DateTime64(3)` (production). Cursor values are sent as string literals at the column's precision,
 which both versions compare against the column without DateTime64 functions.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,9 +74,9 @@ def time_precision_of(column_type: str) -> int:
     inner = column_type
     for wrapper in ("Nullable(", "LowCardinality("):
         if inner.startswith(wrapper):
-            inner = inner[len(wrapper):-1]
+            inner = inner[len(wrapper) : -1]
     if inner.startswith("DateTime64("):
-        return int(inner[len("DateTime64("):].split(",")[0].split(")")[0].strip())
+        return int(inner[len("DateTime64(") :].split(",")[0].split(")")[0].strip())
     if inner.startswith("DateTime"):
         return 0
     raise ValueError(f"event time column has type {column_type!r}, expected DateTime or DateTime64")
@@ -194,8 +195,9 @@ def fetch_raw(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None
     return clickhouse.query("signals_fetch", _fetch_sql(shard, hold=hold is not None), params, columnar=True, use_numpy=True)
 
 
-def fetch_after(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None,
-                hold: tuple[datetime, datetime] | None = None) -> SignalColumns | None:
+def fetch_after(
+    cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None, hold: tuple[datetime, datetime] | None = None
+) -> SignalColumns | None:
     """Rows strictly after `cursor` in (event_ts, symbol, seq) order, as columns; None when there are none."""
     columns = fetch_raw(cursor, limit=limit, shard=shard, hold=hold)
     if not columns or not len(columns[0]):
@@ -225,8 +227,7 @@ def last_row_key(*, not_after: datetime) -> CursorKey | None:
     sym, ts, seq = (q(c) for c in _key_columns())
     rows = clickhouse.query(
         "signals_last_key",
-        f"SELECT {ts}, {sym}, {seq} FROM {q(shape.table)} WHERE {ts} <= %(until)s "
-        f"ORDER BY {ts} DESC, {sym} DESC, {seq} DESC LIMIT 1",
+        f"SELECT {ts}, {sym}, {seq} FROM {q(shape.table)} WHERE {ts} <= %(until)s ORDER BY {ts} DESC, {sym} DESC, {seq} DESC LIMIT 1",
         {"until": time_literal(not_after, shape.time_precision)},
     )
     if not rows:
@@ -315,8 +316,7 @@ def latest_prices(*, symbols: list[str], since: datetime) -> dict[str, float]:
     sym, ts, _ = (q(c) for c in _key_columns())
     rows = clickhouse.query(
         "signals_latest_prices",
-        f"SELECT {sym}, argMax(vwap_w5m, {ts}) FROM {q(shape.table)} "
-        f"WHERE {sym} IN %(symbols)s AND {ts} >= %(since)s GROUP BY {sym}",
+        f"SELECT {sym}, argMax(vwap_w5m, {ts}) FROM {q(shape.table)} WHERE {sym} IN %(symbols)s AND {ts} >= %(since)s GROUP BY {sym}",
         {"symbols": tuple(symbols), "since": time_literal(since, shape.time_precision)},
     )
     return {symbol: float(price) for symbol, price in rows if price == price and price > 0}

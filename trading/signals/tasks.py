@@ -1,15 +1,18 @@
 """Celery tasks of the trading app: load ids, call one service, own retries."""
+
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import OperationalError
-from torghut.core.tasks import torghut_task
-# --- decisions and executions (issue 4) ---
-from trading.signals.ingest import signals_ingest
-from trading.signals.continuity import continuity_evaluate
-from datetime import timedelta
 from django.utils import timezone
-from trading.signals.ingest import ingest_windows_prune
+
+from torghut.core.tasks import torghut_task
+from trading.signals.continuity import continuity_evaluate
+
+# --- decisions and executions (issue 4) ---
+from trading.signals.ingest import ingest_windows_prune, signals_ingest
 
 
 @torghut_task(name="trading.ingest_signals", transient=(OperationalError,), max_retries=2)
@@ -29,16 +32,18 @@ def ingest_signals(shard: int | None = None) -> dict:
         raise ValueError(f"shard {shard} is outside 0..{shards - 1}")
     window = signals_ingest(source=settings.TRADING_SIGNAL_SOURCE, account=settings.TRADING_ACCOUNT, shard=shard or 0)
     return {"window": window.pk, "reason": window.reason, "accepted": window.rows_accepted}
+
+
 @torghut_task(name="trading.evaluate_signal_staleness", transient=(OperationalError,), max_retries=2)
 def evaluate_signal_staleness() -> list[dict]:
     """Open, refresh or clear continuity alerts from the latest ingest state (beat)."""
 
     return continuity_evaluate()
+
+
 @torghut_task(name="trading.prune_ingest_windows", transient=(OperationalError,), max_retries=2)
 def prune_ingest_windows() -> int:
     """Delete ingest telemetry older than TRADING_INGEST_WINDOW_RETENTION_DAYS (beat, hourly)."""
-
-
 
     days = settings.TRADING_INGEST_WINDOW_RETENTION_DAYS
     if days <= 0:

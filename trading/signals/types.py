@@ -1,4 +1,5 @@
 """The signal row as the rest of the system sees it, independent of the ClickHouse schema."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,8 +10,21 @@ from typing import Any, overload
 import numpy as np
 
 INDICATORS = (
-    "macd", "macd_signal", "macd_hist", "ema12", "ema26", "rsi14", "boll_mid", "boll_upper", "boll_lower",
-    "vwap_session", "vwap_w5m", "imbalance_spread", "imbalance_bid_px", "imbalance_ask_px", "vol_realized_w60s",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+    "ema12",
+    "ema26",
+    "rsi14",
+    "boll_mid",
+    "boll_upper",
+    "boll_lower",
+    "vwap_session",
+    "vwap_w5m",
+    "imbalance_spread",
+    "imbalance_bid_px",
+    "imbalance_ask_px",
+    "vol_realized_w60s",
 )
 
 
@@ -62,8 +76,18 @@ class SignalBatch(Sequence[Signal]):
 
     __slots__ = ("symbols", "ts_us", "seqs", "sources", "window_sizes", "prices", "indicators", "_objects")
 
-    def __init__(self, *, symbols: np.ndarray, ts_us: np.ndarray, seqs: np.ndarray, sources: np.ndarray, window_sizes: np.ndarray,
-                 prices: np.ndarray, indicators: np.ndarray, objects: Sequence[Signal] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        symbols: np.ndarray,
+        ts_us: np.ndarray,
+        seqs: np.ndarray,
+        sources: np.ndarray,
+        window_sizes: np.ndarray,
+        prices: np.ndarray,
+        indicators: np.ndarray,
+        objects: Sequence[Signal] | None = None,
+    ) -> None:
         self.symbols = symbols.astype(str) if symbols.dtype.kind != "U" else symbols
         self.ts_us = ts_us.astype(np.int64, copy=False)  # event time, microseconds since the epoch (UTC)
         self.seqs = seqs.astype(np.int64, copy=False)
@@ -88,7 +112,9 @@ class SignalBatch(Sequence[Signal]):
             sources=np.array([s.source for s in signals], dtype=object),
             window_sizes=np.array([s.window_size for s in signals], dtype=object),
             prices=np.array([s.price for s in signals], dtype=np.float64),
-            indicators=np.array([[getattr(s, name) for name in INDICATORS] for s in signals], dtype=np.float64).reshape(len(signals), len(INDICATORS)),
+            indicators=np.array([[getattr(s, name) for name in INDICATORS] for s in signals], dtype=np.float64).reshape(
+                len(signals), len(INDICATORS)
+            ),
             objects=signals,
         )
 
@@ -109,15 +135,28 @@ class SignalBatch(Sequence[Signal]):
         if not -len(self) <= index < len(self):
             raise IndexError(index)
         return Signal(
-            str(self.symbols[index]), _EPOCH + timedelta(microseconds=int(self.ts_us[index])), int(self.seqs[index]),
-            _plain(self.sources[index]), _plain(self.window_sizes[index]), float(self.prices[index]), *self.indicators[index].tolist(),
+            str(self.symbols[index]),
+            _EPOCH + timedelta(microseconds=int(self.ts_us[index])),
+            int(self.seqs[index]),
+            _plain(self.sources[index]),
+            _plain(self.window_sizes[index]),
+            float(self.prices[index]),
+            *self.indicators[index].tolist(),
         )
 
     def take(self, index: np.ndarray) -> SignalBatch:
         """The rows at `index` (integer positions), in that order."""
         objects = [self._objects[i] for i in index.tolist()] if self._objects is not None else None
-        return SignalBatch(symbols=self.symbols[index], ts_us=self.ts_us[index], seqs=self.seqs[index], sources=self.sources[index],
-                           window_sizes=self.window_sizes[index], prices=self.prices[index], indicators=self.indicators[index], objects=objects)
+        return SignalBatch(
+            symbols=self.symbols[index],
+            ts_us=self.ts_us[index],
+            seqs=self.seqs[index],
+            sources=self.sources[index],
+            window_sizes=self.window_sizes[index],
+            prices=self.prices[index],
+            indicators=self.indicators[index],
+            objects=objects,
+        )
 
     def column(self, name: str) -> np.ndarray:
         """One column by field name: "symbol", "price" or an indicator."""

@@ -4,6 +4,7 @@ A jangar answer is used for TRADING_UNIVERSE_CACHE_SECONDS. When jangar fails, a
 TRADING_UNIVERSE_STALE_MAX_SECONDS old is reused (`degraded`); older, the universe is `unavailable`
 and ingest fails closed (no signals reach the strategies).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -90,7 +91,9 @@ def jangar_fetch() -> list[str]:
 
 def _snapshot(snapshot: UniverseSnapshot) -> Universe:
     return Universe(
-        source=snapshot.source, status=snapshot.status, reason=snapshot.reason,
+        source=snapshot.source,
+        status=snapshot.status,
+        reason=snapshot.reason,
         symbols=frozenset(snapshot.symbols) if snapshot.status != UniverseStatus.UNAVAILABLE else frozenset(),
         fetched_at=snapshot.fetched_at,
     )
@@ -167,8 +170,13 @@ def universe_status_snapshot(*, now: datetime | None = None) -> dict:
     try:
         source = universe_source()
     except ImproperlyConfigured as exc:
-        return {"source": settings.TRADING_UNIVERSE_SOURCE, "status": UniverseStatus.UNAVAILABLE, "reason": str(exc), "symbols": 0,
-                "cache_age_seconds": None}
+        return {
+            "source": settings.TRADING_UNIVERSE_SOURCE,
+            "status": UniverseStatus.UNAVAILABLE,
+            "reason": str(exc),
+            "symbols": 0,
+            "cache_age_seconds": None,
+        }
     snapshot = UniverseSnapshot.objects.filter(source=source).first()
     if snapshot is None:
         return {"source": source, "status": UniverseStatus.UNAVAILABLE, "reason": "not read yet", "symbols": 0, "cache_age_seconds": None}

@@ -1,4 +1,5 @@
 """Run the rollback drill for one trigger or all of them, recording a DrillRun each."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.drills.services import DRILL_TRIGGERS, drill_run

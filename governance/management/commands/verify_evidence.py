@@ -1,4 +1,5 @@
 """Walk the evidence-package hash chain; exit non-zero naming every package that was altered."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.evidence.models import EvidencePackage

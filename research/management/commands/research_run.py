@@ -47,18 +47,33 @@ class Command(BaseCommand):
         table = options["table"] or settings.RESEARCH_SOURCE_TABLE
 
         self.stdout.write(f"research run: {strategy.name}@{strategy.version} ({strategy.kind}) on {table}, policy {policy}")
-        outcome = research_run_execute(strategy_id=strategy.pk, window_start=start, window_end=end, source_table=table,
-                                       policy=policy, trigger=ResearchRun.Trigger.MANUAL, progress=self.stdout.write)
+        outcome = research_run_execute(
+            strategy_id=strategy.pk,
+            window_start=start,
+            window_end=end,
+            source_table=table,
+            policy=policy,
+            trigger=ResearchRun.Trigger.MANUAL,
+            progress=self.stdout.write,
+        )
         payload = outcome.payload
-        metrics = {key: payload[key] for key in ("signals", "decisions", "trades", "net_pnl", "max_drawdown", "turnover", "win_rate", "errors")}
+        metrics = {
+            key: payload[key] for key in ("signals", "decisions", "trades", "net_pnl", "max_drawdown", "turnover", "win_rate", "errors")
+        }
         self.stdout.write("metrics: " + json.dumps(metrics, sort_keys=True))
         self.stdout.write("gate report:")
         for gate in payload["gate_report"].get("gates", []):
             extra = f" ({gate['error']})" if gate.get("error") else ""
-            self.stdout.write(f"  {gate['category']:<15} {gate['name']:<26} {gate['status']:<14} observed={gate['observed']} threshold={gate['threshold']}{extra}")
-        self.stdout.write(f"status: {payload['status']}  recommendation: {payload['recommendation']}"
-                          + (f"  reason: {payload['failure_reason']}" if payload["failure_reason"] else ""))
-        self.stdout.write(f"run_id: {outcome.run_id}  gate_report_trace_id: {payload['gate_report_trace_id']}  "
-                          f"recommendation_trace_id: {payload['recommendation_trace_id']}")
+            self.stdout.write(
+                f"  {gate['category']:<15} {gate['name']:<26} {gate['status']:<14} observed={gate['observed']} threshold={gate['threshold']}{extra}"
+            )
+        self.stdout.write(
+            f"status: {payload['status']}  recommendation: {payload['recommendation']}"
+            + (f"  reason: {payload['failure_reason']}" if payload["failure_reason"] else "")
+        )
+        self.stdout.write(
+            f"run_id: {outcome.run_id}  gate_report_trace_id: {payload['gate_report_trace_id']}  "
+            f"recommendation_trace_id: {payload['recommendation_trace_id']}"
+        )
         if not outcome.persisted:
             self.stderr.write("the run could not be written to Postgres; its payload is in the dead letters (replay it)")

@@ -1,19 +1,21 @@
 """`python -m torghut.devstack.venues`: run the local LEAN-like and Alpaca-like venues until interrupted."""
+
 from __future__ import annotations
 
 import argparse
 import os
 import signal
 import threading
+
 import django
 from django.conf import settings
+
 from torghut.devstack.venues.server import VenueServer
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "torghut.settings")
     django.setup()
-
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lean-port", type=int, default=settings.TRADING_VENUE_LEAN_PORT)
@@ -35,5 +37,7 @@ def main() -> None:
     stop.wait()
     for venue in venues:
         venue.stop()
+
+
 if __name__ == "__main__":
     main()

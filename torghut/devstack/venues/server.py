@@ -1,4 +1,5 @@
 """The venue servers. One `VenueServer(kind="lean"|"alpaca")` per venue, each on its own thread."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-
 FINAL = ("filled", "canceled", "rejected", "expired")
+
+
 @dataclass
 class VenueSwitches:
     """Fault switches. `fault_phase` says whether a slow or malformed answer comes before the venue
@@ -28,6 +30,8 @@ class VenueSwitches:
     lookup_fail_status: int = 0
     fill_delay_seconds: float = 0.0
     default_price: float = 100.0
+
+
 @dataclass
 class _Order:
     order_id: str
@@ -42,8 +46,12 @@ class _Order:
     filled_qty: Decimal = Decimal(0)
     filled_at: datetime | None = None
     extra: dict = field(default_factory=dict)
+
+
 def _iso(ts: datetime | None) -> str | None:
     return ts.isoformat().replace("+00:00", "Z") if ts else None
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _VenueHTTPServer
     protocol_version = "HTTP/1.1"
@@ -88,9 +96,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self.server.venue.dispatch(self, "DELETE")
+
+
 class _VenueHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     venue: VenueServer
+
+
 class VenueServer:
     """A fake venue. `orders_received` counts orders it took (the double-order detector)."""
 
@@ -113,7 +125,9 @@ class VenueServer:
         return f"http://{host}:{port}"
 
     def start(self) -> VenueServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"venue-{self.kind}", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"venue-{self.kind}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -142,9 +156,15 @@ class VenueServer:
         path = parsed.path
         if path == "/_venue/stats" and method == "GET":
             with self.lock:
-                return handler._send(200, {"orders_received": self.orders_received, "submit_requests": self.submit_requests,
-                                           "open_orders": sum(1 for o in self.orders.values() if o.status not in FINAL),
-                                           "switches": asdict(self.switches)})
+                return handler._send(
+                    200,
+                    {
+                        "orders_received": self.orders_received,
+                        "submit_requests": self.submit_requests,
+                        "open_orders": sum(1 for o in self.orders.values() if o.status not in FINAL),
+                        "switches": asdict(self.switches),
+                    },
+                )
         if path == "/_venue/switches" and method == "POST":
             body = handler._body()
             try:
@@ -175,8 +195,16 @@ class VenueServer:
         return False
 
     def _take(self, *, client_order_id: str, symbol: str, side: str, qty: Decimal, order_type: str, price: Decimal) -> _Order:
-        order = _Order(order_id=str(uuid.uuid4()), client_order_id=client_order_id, symbol=symbol, side=side, qty=qty,
-                       order_type=order_type, price=price, created=time.monotonic())
+        order = _Order(
+            order_id=str(uuid.uuid4()),
+            client_order_id=client_order_id,
+            symbol=symbol,
+            side=side,
+            qty=qty,
+            order_type=order_type,
+            price=price,
+            created=time.monotonic(),
+        )
         with self.lock:
             self.orders[client_order_id] = order
             self.orders_received += 1
@@ -204,9 +232,17 @@ class VenueServer:
     # --- LEAN runner ----------------------------------------------------------------------------
     @staticmethod
     def _lean_json(order: _Order) -> dict:
-        return {"order_id": order.order_id, "client_order_id": order.client_order_id, "symbol": order.symbol, "side": order.side,
-                "qty": str(order.qty), "status": order.status, "filled_qty": str(order.filled_qty),
-                "avg_fill_price": str(order.price) if order.filled_qty else None, "filled_at": _iso(order.filled_at)}
+        return {
+            "order_id": order.order_id,
+            "client_order_id": order.client_order_id,
+            "symbol": order.symbol,
+            "side": order.side,
+            "qty": str(order.qty),
+            "status": order.status,
+            "filled_qty": str(order.filled_qty),
+            "avg_fill_price": str(order.price) if order.filled_qty else None,
+            "filled_at": _iso(order.filled_at),
+        }
 
     def _lean(self, handler: _Handler, method: str, path: str) -> None:
         if path == "/healthz" and method == "GET":
@@ -219,7 +255,11 @@ class VenueServer:
                 self.submit_requests += 1
             if self._submit_faults(handler, "before_accept"):
                 return None
-            if not isinstance(body, dict) or not body.get("client_order_id") or handler.headers.get("Idempotency-Key") != body.get("client_order_id"):
+            if (
+                not isinstance(body, dict)
+                or not body.get("client_order_id")
+                or handler.headers.get("Idempotency-Key") != body.get("client_order_id")
+            ):
                 return handler._send(400, {"error": "Idempotency-Key must equal client_order_id"})
             if self._lookup(body["client_order_id"]) is not None:
                 return handler._send(409, {"error": "duplicate idempotency key"})
@@ -228,8 +268,14 @@ class VenueServer:
                 price = Decimal(str(body.get("limit_price") or body.get("reference_price") or self.switches.default_price))
             except (KeyError, ArithmeticError, ValueError):
                 return handler._send(422, {"error": "qty and price must be numbers"})
-            order = self._take(client_order_id=body["client_order_id"], symbol=str(body.get("symbol")), side=str(body.get("side")),
-                               qty=qty, order_type=str(body.get("order_type") or "market"), price=price)
+            order = self._take(
+                client_order_id=body["client_order_id"],
+                symbol=str(body.get("symbol")),
+                side=str(body.get("side")),
+                qty=qty,
+                order_type=str(body.get("order_type") or "market"),
+                price=price,
+            )
             if self._submit_faults(handler, "after_accept"):
                 return None
             return handler._send(201, self._lean_json(order))
@@ -245,13 +291,38 @@ class VenueServer:
         now = _iso(datetime.now(UTC))
         status = {"submitted": "new"}.get(order.status, order.status)
         return {
-            "id": order.order_id, "client_order_id": order.client_order_id, "created_at": now, "updated_at": now, "submitted_at": now,
-            "filled_at": _iso(order.filled_at), "expired_at": None, "canceled_at": None, "failed_at": None, "replaced_at": None,
-            "replaced_by": None, "replaces": None, "asset_id": str(uuid.uuid5(uuid.NAMESPACE_DNS, order.symbol)), "symbol": order.symbol,
-            "asset_class": "us_equity", "notional": None, "qty": str(order.qty), "filled_qty": str(order.filled_qty),
-            "filled_avg_price": str(order.price) if order.filled_qty else None, "order_class": "simple", "order_type": order.order_type,
-            "type": order.order_type, "side": order.side, "time_in_force": "day", "limit_price": None, "stop_price": None,
-            "status": status, "extended_hours": False, "legs": None, "trail_percent": None, "trail_price": None, "hwm": None,
+            "id": order.order_id,
+            "client_order_id": order.client_order_id,
+            "created_at": now,
+            "updated_at": now,
+            "submitted_at": now,
+            "filled_at": _iso(order.filled_at),
+            "expired_at": None,
+            "canceled_at": None,
+            "failed_at": None,
+            "replaced_at": None,
+            "replaced_by": None,
+            "replaces": None,
+            "asset_id": str(uuid.uuid5(uuid.NAMESPACE_DNS, order.symbol)),
+            "symbol": order.symbol,
+            "asset_class": "us_equity",
+            "notional": None,
+            "qty": str(order.qty),
+            "filled_qty": str(order.filled_qty),
+            "filled_avg_price": str(order.price) if order.filled_qty else None,
+            "order_class": "simple",
+            "order_type": order.order_type,
+            "type": order.order_type,
+            "side": order.side,
+            "time_in_force": "day",
+            "limit_price": None,
+            "stop_price": None,
+            "status": status,
+            "extended_hours": False,
+            "legs": None,
+            "trail_percent": None,
+            "trail_price": None,
+            "hwm": None,
         }
 
     def _alpaca(self, handler: _Handler, method: str, path: str, query: dict) -> None:
@@ -276,8 +347,14 @@ class VenueServer:
                 price = Decimal(str(body.get("limit_price") or self.switches.default_price))
             except (KeyError, ArithmeticError, ValueError):
                 return handler._send(422, {"code": 40010000, "message": "qty must be a number"})
-            order = self._take(client_order_id=body["client_order_id"], symbol=str(body.get("symbol")), side=str(body.get("side")),
-                               qty=qty, order_type=str(body.get("type") or "market"), price=price)
+            order = self._take(
+                client_order_id=body["client_order_id"],
+                symbol=str(body.get("symbol")),
+                side=str(body.get("side")),
+                qty=qty,
+                order_type=str(body.get("type") or "market"),
+                price=price,
+            )
             if self._submit_faults(handler, "after_accept"):
                 return None
             return handler._send(200, self._alpaca_json(order))

@@ -1,9 +1,11 @@
 """`manage.py backfill_execution_provenance [--load FILE.csv] [--batch-size N]`."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+
 from trading.orders.backfill import execution_import_load_csv, execution_provenance_backfill
 
 
@@ -23,8 +25,10 @@ class Command(BaseCommand):
                 raise CommandError(f"no such file: {load}")
             self.stdout.write(f"loaded {execution_import_load_csv(path=load)} historical rows from {load}")
         result = execution_provenance_backfill(batch_size=batch_size, progress=self.stdout.write)
-        self.stdout.write(self.style.SUCCESS(
-            f"backfill done: {result.inserted} executions created from {result.scanned} historical rows "
-            f"in {result.batches} batches, {result.seconds:.2f}s ({result.rows_per_second:.0f} rows/s); "
-            f"{result.scanned - result.inserted} already present or not mappable"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"backfill done: {result.inserted} executions created from {result.scanned} historical rows "
+                f"in {result.batches} batches, {result.seconds:.2f}s ({result.rows_per_second:.0f} rows/s); "
+                f"{result.scanned - result.inserted} already present or not mappable"
+            )
+        )

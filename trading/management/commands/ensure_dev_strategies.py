@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from trading.strategies.models import Strategy
 from trading.strategies.kinds import STRATEGY_KINDS
+from trading.strategies.models import Strategy
 
 
 class Command(BaseCommand):

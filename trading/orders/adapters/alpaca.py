@@ -3,10 +3,12 @@
 alpaca-py retries 429/504 on its own; that would repeat a submission blindly, so the client is built
 with retries off and a session that puts a timeout on every request.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+
 import pydantic
 import requests
 from alpaca.common.exceptions import APIError
@@ -14,17 +16,43 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 from django.conf import settings
-from trading.orders.adapters.base import AdapterConnectTimeout, AdapterContractViolation, AdapterError, AdapterHttpError, AdapterNotConfigured, AdapterTimeout, AdapterUnreachable, OrderRejected, OrderRequest, OrderState
 
+from trading.orders.adapters.base import (
+    AdapterConnectTimeout,
+    AdapterContractViolation,
+    AdapterError,
+    AdapterHttpError,
+    AdapterNotConfigured,
+    AdapterTimeout,
+    AdapterUnreachable,
+    OrderRejected,
+    OrderRequest,
+    OrderState,
+)
 
 # Alpaca's many order states folded into the venue-neutral ones.
 _STATUS = {
-    "new": "submitted", "accepted": "submitted", "pending_new": "submitted", "accepted_for_bidding": "submitted",
-    "held": "submitted", "calculated": "submitted", "pending_review": "submitted", "pending_cancel": "submitted",
-    "pending_replace": "submitted", "partially_filled": "partially_filled", "filled": "filled",
-    "done_for_day": "expired", "expired": "expired", "canceled": "canceled", "replaced": "canceled",
-    "stopped": "submitted", "rejected": "rejected", "suspended": "rejected",
+    "new": "submitted",
+    "accepted": "submitted",
+    "pending_new": "submitted",
+    "accepted_for_bidding": "submitted",
+    "held": "submitted",
+    "calculated": "submitted",
+    "pending_review": "submitted",
+    "pending_cancel": "submitted",
+    "pending_replace": "submitted",
+    "partially_filled": "partially_filled",
+    "filled": "filled",
+    "done_for_day": "expired",
+    "expired": "expired",
+    "canceled": "canceled",
+    "replaced": "canceled",
+    "stopped": "submitted",
+    "rejected": "rejected",
+    "suspended": "rejected",
 }
+
+
 class _TimeoutSession(requests.Session):
     def __init__(self, timeout: float) -> None:
         super().__init__()
@@ -33,6 +61,8 @@ class _TimeoutSession(requests.Session):
     def request(self, method, url, **kwargs):  # type: ignore[override]
         kwargs.setdefault("timeout", self._timeout)
         return super().request(method, url, **kwargs)
+
+
 def _state(order: Any) -> OrderState:
     status = getattr(order.status, "value", order.status)
     if status not in _STATUS:
@@ -48,11 +78,15 @@ def _state(order: Any) -> OrderState:
         filled_at=order.filled_at,
         raw={"status": status},
     )
+
+
 class AlpacaAdapter:
     name = "alpaca"
     external_side_effects = True
 
-    def __init__(self, *, base_url: str | None = None, timeout: float | None = None, key_id: str | None = None, secret_key: str | None = None) -> None:
+    def __init__(
+        self, *, base_url: str | None = None, timeout: float | None = None, key_id: str | None = None, secret_key: str | None = None
+    ) -> None:
         base_url = (base_url or settings.TRADING_ALPACA_BASE_URL).rstrip("/")
         try:
             self.client = TradingClient(

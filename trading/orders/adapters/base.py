@@ -4,6 +4,7 @@ Failures say whether the venue may have taken the order. `certain_not_placed` fa
 refused, HTTP 5xx) let the router move on; ambiguous ones (read timeout, malformed answer) make it
 ask the venue by client order id first, because submission is never blindly repeated.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,8 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-
 VENUE_STATUSES = ("submitted", "partially_filled", "filled", "canceled", "rejected", "expired")
+
+
 @dataclass(frozen=True)
 class OrderRequest:
     client_order_id: str
@@ -23,6 +25,8 @@ class OrderRequest:
     reference_price: Decimal
     correlation_id: str = ""
     limit_price: Decimal | None = None
+
+
 @dataclass(frozen=True)
 class OrderState:
     client_order_id: str
@@ -32,6 +36,8 @@ class OrderState:
     avg_fill_price: Decimal | None = None
     filled_at: datetime | None = None
     raw: dict = field(default_factory=dict)
+
+
 class AdapterError(Exception):
     """A venue failed to take or answer a request. `reason` is the suffix of the fallback reason."""
 
@@ -44,21 +50,31 @@ class AdapterError(Exception):
         super().__init__(message)
         if reason:
             self.reason = reason
+
+
 class AdapterTimeout(AdapterError):
     reason = "submit_timeout"
     category = "timeout"
+
+
 class AdapterConnectTimeout(AdapterError):
     reason = "submit_timeout"
     category = "timeout"
     certain_not_placed = True
+
+
 class AdapterUnreachable(AdapterError):
     reason = "connection_error"
     category = "network"
     certain_not_placed = True
+
+
 class AdapterNotConfigured(AdapterError):
     reason = "not_configured"
     category = "not_configured"
     certain_not_placed = True
+
+
 class AdapterHttpError(AdapterError):
     category = "http_5xx"
     certain_not_placed = True
@@ -66,15 +82,21 @@ class AdapterHttpError(AdapterError):
     def __init__(self, message: str = "", *, status: int) -> None:
         super().__init__(message, reason=f"http_{status}")
         self.status = status
+
+
 class AdapterContractViolation(AdapterError):
     reason = "contract_violation"
     category = "contract_violation"
+
+
 class OrderRejected(AdapterError):
     """The venue answered and refused the order: final, never a reason to try elsewhere."""
 
     reason = "rejected"
     category = "venue_rejected"
     certain_not_placed = True
+
+
 class Adapter(Protocol):
     name: str
     # True when a submission can leave something outside this process (a venue may hold the order).

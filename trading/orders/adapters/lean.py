@@ -1,12 +1,26 @@
 """The LEAN runner over HTTP: submit (idempotent by client order id), look up, cancel all, health."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
 import requests
 from django.conf import settings
-from trading.orders.adapters.base import VENUE_STATUSES, AdapterConnectTimeout, AdapterContractViolation, AdapterError, AdapterHttpError, AdapterTimeout, AdapterUnreachable, OrderRejected, OrderRequest, OrderState
+
+from trading.orders.adapters.base import (
+    VENUE_STATUSES,
+    AdapterConnectTimeout,
+    AdapterContractViolation,
+    AdapterError,
+    AdapterHttpError,
+    AdapterTimeout,
+    AdapterUnreachable,
+    OrderRejected,
+    OrderRequest,
+    OrderState,
+)
 
 
 def _decimal(value: Any, what: str) -> Decimal | None:
@@ -16,6 +30,8 @@ def _decimal(value: Any, what: str) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation as exc:
         raise AdapterContractViolation(f"{what} is not a number: {value!r}") from exc
+
+
 def parse_lean_order(body: Any, *, client_order_id: str) -> OrderState:
     """Validate a LEAN order answer; anything off-contract is a contract violation."""
     if not isinstance(body, dict):
@@ -41,6 +57,8 @@ def parse_lean_order(body: Any, *, client_order_id: str) -> OrderState:
         filled_at=filled_at,
         raw=body,
     )
+
+
 class LeanAdapter:
     name = "lean"
     external_side_effects = True

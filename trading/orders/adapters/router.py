@@ -4,17 +4,21 @@ One submission per adapter, never repeated. When a venue may have taken the orde
 malformed answer), the router asks that venue for the client order id before moving on; if the venue
 cannot say, the outcome is `unknown` and reconciliation settles it later.
 """
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
 from django.conf import settings
+
 from trading.orders.adapters import ADAPTER_NAMES, adapter_get
 from trading.orders.adapters.base import Adapter, AdapterError, OrderRejected, OrderRequest, OrderState
 
-
 logger = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class RouteOutcome:
     expected_adapter: str
@@ -38,6 +42,8 @@ class RouteOutcome:
     def exhausted(self) -> bool:
         """Every adapter of the chain said for certain that it does not hold the order."""
         return self.error_category == "chain_exhausted"
+
+
 def adapter_chain(*, override: str = "", lane: str = "paper") -> list[str]:
     """The expected adapter (strategy override, else the setting) followed by the fallback chain."""
     expected = override or settings.TRADING_EXECUTION_ADAPTER
@@ -48,6 +54,8 @@ def adapter_chain(*, override: str = "", lane: str = "paper") -> list[str]:
         # A live order that lands on the simulator would be a trade that never happened.
         chain = [name for name in chain if name != "simulated"] or chain[:1]
     return chain
+
+
 def planned_adapter(*, parameters: dict | None, lane: str) -> str:
     """The adapter a strategy's decision is planned for (the head of its chain, by its `adapter`
     parameter), or "" when that names an unknown one: the order gate then claims the decision and
@@ -56,6 +64,8 @@ def planned_adapter(*, parameters: dict | None, lane: str) -> str:
         return adapter_chain(override=str((parameters or {}).get("adapter") or ""), lane=lane)[0]
     except ValueError:
         return ""
+
+
 def _probe(adapter: Adapter, client_order_id: str) -> tuple[bool, OrderState | None]:
     """(venue answered, its order or None). One lookup, not a resubmission."""
     try:
@@ -63,6 +73,8 @@ def _probe(adapter: Adapter, client_order_id: str) -> tuple[bool, OrderState | N
     except AdapterError as exc:
         logger.warning("%s lookup of %s failed: %s", adapter.name, client_order_id, exc)
         return False, None
+
+
 def route_submit(*, order: OrderRequest, chain: Sequence[str], factory: Callable[[str], Adapter] = adapter_get) -> RouteOutcome:
     """Submit `order` to the first adapter of `chain` that takes it; never twice to the same venue."""
     expected = chain[0]
@@ -80,9 +92,13 @@ def route_submit(*, order: OrderRequest, chain: Sequence[str], factory: Callable
             if not exc.certain_not_placed:
                 answered, found = _probe(adapter, order.client_order_id)
                 if found is not None:
-                    return RouteOutcome(expected, name, tuple(reasons), found, error_category="", error_detail=f"adopted after {exc.reason}")
+                    return RouteOutcome(
+                        expected, name, tuple(reasons), found, error_category="", error_detail=f"adopted after {exc.reason}"
+                    )
                 if not answered:
-                    return RouteOutcome(expected, name, tuple(reasons), None, error_category=exc.category, error_detail=str(exc)[:2000], unknown=True)
+                    return RouteOutcome(
+                        expected, name, tuple(reasons), None, error_category=exc.category, error_detail=str(exc)[:2000], unknown=True
+                    )
             reasons.append(f"{name}_{exc.reason}")
             logger.warning("adapter %s did not take %s (%s); falling back", name, order.client_order_id, reasons[-1])
     # Every venue said for certain that it does not hold the order.

@@ -1,8 +1,11 @@
 """`manage.py success_criteria`: a time-compressed healthy run and the roadmap's three success figures."""
+
 from __future__ import annotations
 
 import json
+
 from django.core.management.base import BaseCommand, CommandError
+
 from torghut.console.success import THROUGHPUT_GOAL, success_report, success_run
 
 
@@ -24,18 +27,28 @@ class Command(BaseCommand):
 
         if options["hours"] <= 0 or options["step"] <= 0 or options["symbols"] <= 0 or options["tick"] <= 0:
             raise CommandError("--hours, --step, --symbols and --tick must be positive")
-        run = success_run(hours=options["hours"], step_seconds=options["step"], symbol_count=options["symbols"],
-                          tick_seconds=options["tick"], progress=lambda line: self.stderr.write(line))
+        run = success_run(
+            hours=options["hours"],
+            step_seconds=options["step"],
+            symbol_count=options["symbols"],
+            tick_seconds=options["tick"],
+            progress=lambda line: self.stderr.write(line),
+        )
         report = success_report(source=run.source, account=run.account, start=run.start, end=run.end)
         if options["json"]:
             self.stdout.write(json.dumps({**report.as_dict(), "polls": run.polls, "rows_written": run.rows_written}))
         else:
             self.stdout.write(f"healthy run: {report.hours:g} h of market time, {run.polls} polls, {run.rows_written:,} rows")
-            self.stdout.write(f"5-minute windows with signals: {report.windows_with_signals}/{report.windows} = "
-                              f"{report.throughput_share:.2%} (goal >= {THROUGHPUT_GOAL:.1%})")
-            self.stdout.write(f"orders with provenance: {report.orders_with_provenance}/{report.orders} = {report.provenance_share:.2%} (goal 100%)")
-            self.stdout.write(f"live promotions without evidence and approval: {report.live_promotions_unapproved} of "
-                              f"{report.live_promotions} (goal 0)")
+            self.stdout.write(
+                f"5-minute windows with signals: {report.windows_with_signals}/{report.windows} = "
+                f"{report.throughput_share:.2%} (goal >= {THROUGHPUT_GOAL:.1%})"
+            )
+            self.stdout.write(
+                f"orders with provenance: {report.orders_with_provenance}/{report.orders} = {report.provenance_share:.2%} (goal 100%)"
+            )
+            self.stdout.write(
+                f"live promotions without evidence and approval: {report.live_promotions_unapproved} of {report.live_promotions} (goal 0)"
+            )
             self.stdout.write(f"success criterion: {'MET' if report.met else 'NOT MET'}")
         if not report.met:
             raise CommandError("success criterion not met")

@@ -1,9 +1,12 @@
 """`manage.py simulate_market`: write simulated TA rows to ClickHouse and serve a jangar stand-in."""
+
 from __future__ import annotations
 
 import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
 from torghut.core import clickhouse
 from torghut.devstack.simulator import MODES, PROFILES, MarketSimulator, now_utc, serve_control
 from trading.signals.source import VALUE_COLUMNS
@@ -35,16 +38,27 @@ class Command(BaseCommand):
             port = options["port"] if options["port"] is not None else settings.SIMULATOR_PORT
             server = serve_control(simulator, host=options["host"], port=port)
             host, bound = server.server_address[:2]
-            self.stdout.write(f"jangar symbols: http://{host}:{bound}/api/torghut/symbols   control: http://{host}:{bound}/control?mode=pause")
+            self.stdout.write(
+                f"jangar symbols: http://{host}:{bound}/api/torghut/symbols   control: http://{host}:{bound}/control?mode=pause"
+            )
         table = clickhouse.quote_identifier(settings.TRADING_SIGNAL_TABLE)
-        columns = ", ".join(clickhouse.quote_identifier(c) for c in (
-            settings.TRADING_SIGNAL_SYMBOL_COLUMN, settings.TRADING_SIGNAL_TIME_COLUMN, settings.TRADING_SIGNAL_SEQ_COLUMN,
-            "ingest_ts", *VALUE_COLUMNS))
+        columns = ", ".join(
+            clickhouse.quote_identifier(c)
+            for c in (
+                settings.TRADING_SIGNAL_SYMBOL_COLUMN,
+                settings.TRADING_SIGNAL_TIME_COLUMN,
+                settings.TRADING_SIGNAL_SEQ_COLUMN,
+                "ingest_ts",
+                *VALUE_COLUMNS,
+            )
+        )
         insert = f"INSERT INTO {table} ({columns}) VALUES"
         interval = 1.0 / options["rate"]
         stop_at = time.monotonic() + options["duration"] if options["duration"] > 0 else None
         written = 0
-        self.stdout.write(f"simulating {len(symbols)} symbols at {options['rate']}/s each into {settings.TRADING_SIGNAL_TABLE}, mode {simulator.mode}")
+        self.stdout.write(
+            f"simulating {len(symbols)} symbols at {options['rate']}/s each into {settings.TRADING_SIGNAL_TABLE}, mode {simulator.mode}"
+        )
         try:
             next_tick = time.monotonic()
             while stop_at is None or time.monotonic() < stop_at:
