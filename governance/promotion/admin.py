@@ -12,20 +12,14 @@ from django.utils.html import format_html, format_html_join
 from governance.errors import GovernanceError
 from governance.promotion.models import Approval, CapitalRamp, CapitalRampStep, CheckpointPolicy, PromotionRequest, PromotionStatus
 from governance.promotion.selectors import promotion_request_approvals_count
-from governance.promotion.services import APPROVE_PERMISSION, checkpoint_policy_update, promotion_request_approve, promotion_request_reject
-from torghut.core.admin_base import ReadOnlyModelAdmin
-
-_POLICY_FORM_FIELDS = (
-    "min_paper_runs",
-    "min_shadow_hours",
-    "min_shadow_decisions",
-    "min_gate_non_error_ratio",
-    "drill_max_age_hours",
-    "forbid_open_critical_alert",
-    "ramp_schedule",
-    "ramp_max_drawdown_fraction",
-    "ramp_max_fallback_ratio",
+from governance.promotion.services import (
+    APPROVE_PERMISSION,
+    CHECKPOINT_POLICY_FIELDS,
+    checkpoint_policy_update,
+    promotion_request_approve,
+    promotion_request_reject,
 )
+from torghut.core.admin_base import ReadOnlyModelAdmin
 
 
 class DecisionForm(forms.Form):
@@ -158,7 +152,7 @@ class CheckpointPolicyForm(forms.ModelForm):
 
     class Meta:
         model = CheckpointPolicy
-        fields = _POLICY_FORM_FIELDS
+        fields = CHECKPOINT_POLICY_FIELDS
 
 
 @admin.register(CheckpointPolicy)
@@ -184,7 +178,7 @@ class CheckpointPolicyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The service writes the row and the audit event; the form only carries the intent.
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in _POLICY_FORM_FIELDS}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in CHECKPOINT_POLICY_FIELDS}
         try:
             checkpoint_policy_update(actor=request.user, changes=changes, reason=form.cleaned_data["change_reason"])
         except GovernanceError as exc:

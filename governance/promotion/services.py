@@ -43,7 +43,8 @@ APPROVE_PERMISSION = "governance.approve_promotionrequest"
 REQUEST_PERMISSION = "governance.add_promotionrequest"
 LIVE = "live"
 SHADOW = "shadow"
-_POLICY_FIELDS = (
+# The checkpoint policy's fields an operator may change (the admin form edits exactly these).
+CHECKPOINT_POLICY_FIELDS = (
     "min_paper_runs",
     "min_shadow_hours",
     "min_shadow_decisions",
@@ -90,7 +91,7 @@ def _schedule_validate(schedule: Any) -> None:
 
 def checkpoint_policy_update(*, actor, changes: dict[str, Any], reason: str) -> CheckpointPolicy:
     """Change checkpoint or ramp thresholds; the old and new values go to the audit trail with the reason."""
-    unknown = set(changes) - set(_POLICY_FIELDS)
+    unknown = set(changes) - set(CHECKPOINT_POLICY_FIELDS)
     if unknown:
         raise GovernanceError(f"not policy fields: {sorted(unknown)}")
     if not reason.strip():
