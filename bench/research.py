@@ -5,6 +5,10 @@ then times, best of 3: the raw fetch of the window (the same query the simulatio
 whole paper simulation (fetch + strategy + fill model) for every strategy kind; the strategy and fill
 model alone on the fetched arrays are printed too. Fetch timings vary with machine load, so the two
 whole-run figures can cross; the compute-only time shows what the simulation adds.
+
+Then the full gate pipeline (fetch, replay, walk-forward folds, three stress replays, bootstrap, deflated
+Sharpe, gates) on the same 1M signals against a plain replay (fetch + replay) (target <= 3x). The pictures
+are drawn by their own task after the run is written; their time is printed beside it.
 """
 
 from __future__ import annotations
@@ -24,13 +28,43 @@ django.setup()
 
 from bench.report import record  # noqa: E402
 from research.clickhouse_ddl import signal_table_ddl  # noqa: E402
-from research.simulation import PRICE_COLUMNS, FillModel, paper_simulate, simulate, window_columns  # noqa: E402
+from research.gates import GateContext, gates_evaluate  # noqa: E402
+from research.models import DEFAULT_THRESHOLDS  # noqa: E402
+from research.pictures import drawdown_svg, equity_svg, folds_svg  # noqa: E402
+from research.robustness import robustness_evaluate  # noqa: E402
+from research.simulation import PRICE_COLUMNS, FillModel, paper_replay, paper_simulate, simulate, window_columns  # noqa: E402
 from torghut.core import clickhouse  # noqa: E402
 from trading.signals.types import INDICATORS  # noqa: E402
 from trading.strategies.kinds import STRATEGY_KINDS  # noqa: E402
 
 ROWS, SYMBOLS, START_EPOCH = 1_000_000, 50, 1_772_000_000
 TARGET = 0.5
+PIPELINE_TARGET = 3.0
+
+
+def _pipeline(*, table: str, start: datetime, end: datetime, kind, fill: FillModel) -> int:
+    """Everything a research run computes after its fetch, as `research_run_execute` does (no Postgres)."""
+    cols, result = paper_replay(table=table, start=start, end=end, kind=kind, params={}, fill=fill)
+    robust = robustness_evaluate(
+        cols, result=result, kind=kind, params={}, fill=fill, start=start, end=end, thresholds=DEFAULT_THRESHOLDS, trials=3
+    )
+    ctx = GateContext(
+        result=result,
+        window_start=start,
+        window_end=end,
+        expected_symbols=set(result.symbols),
+        now=end,
+        last_drill_at=lambda: end,
+        robustness=robust,
+    )
+    return robust, len(gates_evaluate(ctx=ctx, thresholds=DEFAULT_THRESHOLDS))
+
+
+def _pictures(robust, *, capital: float) -> None:
+    folds = [{"fold": f.fold, "net_pnl": f.net_pnl, "mode": robust.fold_mode} for f in robust.folds]
+    equity_svg(curve=robust.equity_curve, title="bench")
+    drawdown_svg(curve=robust.equity_curve, capital=capital, title="bench")
+    folds_svg(folds=folds, title="bench")
 
 
 def _generate(table: str) -> None:
@@ -97,6 +131,27 @@ def main() -> int:
                 target=f">= {TARGET}x",
                 ok=ratio >= TARGET,
             )
+        kind = STRATEGY_KINDS["macd_rsi"]
+        plain_s, plain = _best(lambda: paper_simulate(table=table, start=start, end=end, kind=kind, params={}, fill=fill))
+        full_s, (robust, _) = _best(lambda: _pipeline(table=table, start=start, end=end, kind=kind, fill=fill))
+        pictures_s, _ = _best(lambda: _pictures(robust, capital=fill.capital))
+        pipeline_ratio = full_s / plain_s
+        print(
+            f"gate pipeline (macd_rsi, {plain.signals:,} signals, {plain.trades:,} fills): plain replay {plain_s:.3f}s, "
+            f"full pipeline {full_s:.3f}s, ratio {pipeline_ratio:.2f}x (target <= {PIPELINE_TARGET}x); "
+            f"pictures (own task) {pictures_s:.3f}s"
+        )
+        record(
+            bench="research",
+            figure=f"full gate pipeline (folds, stress, bootstrap, DSR, gates, pictures), {plain.signals:,} signals",
+            value=full_s,
+            unit="s",
+            baseline="plain replay (fetch + simulate) of the same signals",
+            baseline_value=plain_s,
+            ratio=pipeline_ratio,
+            target=f"<= {PIPELINE_TARGET}x",
+            ok=pipeline_ratio <= PIPELINE_TARGET,
+        )
     finally:
         clickhouse.execute("bench_drop", f"DROP TABLE IF EXISTS {clickhouse.quote_identifier(table)}")
     verdict = "meets" if worst >= TARGET else "MISSES"

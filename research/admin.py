@@ -5,10 +5,15 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
+from research.display import llm_review_html, run_pictures_html
 from research.models import GatePolicy, ResearchRun
+from research.selectors import research_run_folds, research_run_stress
 from research.services import gate_policy_create, gate_policy_update, gate_thresholds_validate
 from torghut.core.admin_base import ReadOnlyModelAdmin
 from torghut.core.models import AuditEvent
+
+# Stored JSON shown through the views below instead of raw.
+_RUN_RAW_FIELDS = ("gate_report", "equity_curve", "llm_review")
 
 
 @admin.register(ResearchRun)
@@ -32,8 +37,49 @@ class ResearchRunAdmin(ReadOnlyModelAdmin):
     list_filter = ("status", "recommendation", "trigger", "target_lane", "strategy_name")
     search_fields = ("run_id", "strategy_name", "gate_report_trace_id", "recommendation_trace_id")
     date_hierarchy = "started_at"
-    exclude = ("gate_report",)
-    readonly_fields = [f.name for f in ResearchRun._meta.fields if f.name != "gate_report"] + ["gate_report_view"]
+    exclude = _RUN_RAW_FIELDS
+    readonly_fields = [f.name for f in ResearchRun._meta.fields if f.name not in _RUN_RAW_FIELDS] + [
+        "gate_report_view",
+        "pictures_view",
+        "folds_view",
+        "stress_view",
+        "llm_review_view",
+    ]
+
+    @admin.display(description="pictures")
+    def pictures_view(self, obj: ResearchRun):
+        return run_pictures_html(obj)
+
+    @admin.display(description="walk-forward folds")
+    def folds_view(self, obj: ResearchRun):
+        rows = research_run_folds(run=obj)
+        return (
+            format_html_join(
+                "",
+                "<div>fold {} ({}) {} .. {}: {} trades, net {}, Sharpe {}, drawdown {}, hit rate {}</div>",
+                (
+                    (r["fold"], r["mode"], r["start"], r["end"], r["trades"], r["net_pnl"], r["sharpe"], r["max_drawdown"], r["hit_rate"])
+                    for r in rows
+                ),
+            )
+            or "-"
+        )
+
+    @admin.display(description="stress")
+    def stress_view(self, obj: ResearchRun):
+        rows = research_run_stress(run=obj)
+        return (
+            format_html_join(
+                "",
+                "<div>{}: commission {} bps, slippage {} bps, latency {} bar(s): {} trades, net {}</div>",
+                ((r["case"], r["commission_bps"], r["slippage_bps"], r["latency_bars"], r["trades"], r["net_pnl"]) for r in rows),
+            )
+            or "-"
+        )
+
+    @admin.display(description="LLM reviewer")
+    def llm_review_view(self, obj: ResearchRun):
+        return llm_review_html(obj)
 
     @admin.display(description="gate report")
     def gate_report_view(self, obj: ResearchRun):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from research.robustness import STRESS_CASES, Robustness
 from research.simulation import SimulationResult
 
 PASS, FAIL, NOT_EVALUATED, ERROR = "pass", "fail", "not_evaluated", "error"
@@ -24,6 +25,9 @@ class GateContext:
     expected_symbols: set[str]
     now: datetime
     last_drill_at: Callable[[], datetime | None]
+    # Folds, stress, costs and uncertainty; None when not computed, with the reason when computing raised.
+    robustness: Robustness | None = None
+    robustness_error: str | None = None
 
 
 def _at_most(observed: float, limit: float) -> str:
@@ -83,6 +87,68 @@ def _rollback_drill(ctx: GateContext, t: Mapping[str, Any]) -> tuple[str, Any, A
     return _at_most(age_hours, limit), age_hours, limit
 
 
+def _robustness(ctx: GateContext) -> Robustness | None:
+    if ctx.robustness_error:
+        raise RuntimeError(f"robustness not computed: {ctx.robustness_error}")
+    return ctx.robustness
+
+
+def _negative_folds(ctx: GateContext, t: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    limit, needed = float(t["max_negative_fold_ratio"]), int(t["walk_forward_min_active_folds"])
+    robust = _robustness(ctx)
+    active = [fold for fold in robust.folds if fold.trades] if robust else []
+    if robust is None or len(active) < max(needed, 1):
+        return NOT_EVALUATED, None, limit
+    ratio = sum(1 for fold in active if fold.net_pnl < 0) / len(active)
+    return _at_most(ratio, limit), ratio, limit
+
+
+def _stress(ctx: GateContext, t: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    limit = float(t["min_stress_net_pnl"])
+    named = [case for case in STRESS_CASES if float(t[f"stress_{case}"]) == 1.0]
+    robust = _robustness(ctx)
+    if robust is None or not named or ctx.result.trades == 0:
+        return NOT_EVALUATED, None, limit
+    worst = min(metric.net_pnl for metric in robust.stress if metric.case in named)
+    return _at_least(worst, limit), worst, limit
+
+
+def _cost_bps(ctx: GateContext, t: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    limit = float(t["max_cost_bps"])
+    robust = _robustness(ctx)
+    observed = robust.cost["observed_cost_bps"] if robust else None
+    return (NOT_EVALUATED, None, limit) if observed is None else (_at_most(observed, limit), observed, limit)
+
+
+def _slippage_bps(ctx: GateContext, t: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    limit = float(t["max_slippage_bps"])
+    robust = _robustness(ctx)
+    observed = robust.cost["observed_slippage_bps"] if robust else None
+    return (NOT_EVALUATED, None, limit) if observed is None else (_at_most(observed, limit), observed, limit)
+
+
+def _enough_trades(robust: Robustness | None, t: Mapping[str, Any]) -> bool:
+    return robust is not None and robust.uncertainty["trades"] >= float(t["uncertainty_min_trades"])
+
+
+def _bootstrap_lower(ctx: GateContext, t: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    limit = float(t["min_bootstrap_lower_bound"])
+    robust = _robustness(ctx)
+    low = robust.uncertainty["bootstrap_low"] if _enough_trades(robust, t) else None
+    if low is None:
+        return NOT_EVALUATED, None, limit
+    return (PASS if low > limit else FAIL), low, limit  # strictly above: an interval touching zero is no edge
+
+
+def _deflated_sharpe(ctx: GateContext, t: Mapping[str, Any]) -> tuple[str, Any, Any]:
+    limit = float(t["min_deflated_sharpe"])
+    robust = _robustness(ctx)
+    dsr = robust.uncertainty["deflated_sharpe"] if _enough_trades(robust, t) else None
+    if dsr is None:
+        return NOT_EVALUATED, None, limit
+    return _at_least(dsr["dsr"], limit), dsr["dsr"], limit
+
+
 GATES: tuple[tuple[str, str, Callable[[GateContext, Mapping[str, Any]], tuple[str, Any, Any]]], ...] = (
     ("data_integrity", "null_rate", _null_rate),
     ("data_integrity", "staleness_seconds", _staleness),
@@ -92,6 +158,12 @@ GATES: tuple[tuple[str, str, Callable[[GateContext, Mapping[str, Any]], tuple[st
     ("risk", "max_drawdown", _drawdown),
     ("risk", "turnover", _turnover),
     ("operations", "rollback_drill_age_hours", _rollback_drill),
+    ("walk_forward", "negative_fold_ratio", _negative_folds),
+    ("stress", "stress_net_pnl", _stress),
+    ("costs", "cost_bps", _cost_bps),
+    ("costs", "slippage_bps", _slippage_bps),
+    ("uncertainty", "bootstrap_mean_return_lower", _bootstrap_lower),
+    ("uncertainty", "deflated_sharpe_ratio", _deflated_sharpe),
 )
 
 

@@ -14,6 +14,27 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "max_drawdown": 0.05,
     "max_turnover": 20.0,
     "drill_max_age_hours": 72.0,
+    # Walk-forward: folds, mode (0 rolling, 1 anchored), folds with trades needed to judge, the gate.
+    "walk_forward_folds": 5.0,
+    "walk_forward_anchored": 0.0,
+    "walk_forward_min_active_folds": 2.0,
+    "max_negative_fold_ratio": 0.5,
+    # Stress: 1.0 names a case the stress gate holds to `min_stress_net_pnl`.
+    "stress_costs_x2": 1.0,
+    "stress_slippage_x2": 0.0,
+    "stress_latency_1bar": 0.0,
+    "min_stress_net_pnl": 0.0,
+    # Cost model: the least commission and slippage a run charges per fill (a strategy may declare more).
+    "commission_bps": 1.0,
+    "slippage_bps": 5.0,
+    "max_cost_bps": 35.0,
+    "max_slippage_bps": 25.0,
+    # Uncertainty: the bootstrap, the sample it needs, its lower-bound gate, the deflated Sharpe gate.
+    "bootstrap_samples": 2000.0,
+    "bootstrap_confidence": 0.95,
+    "uncertainty_min_trades": 10.0,
+    "min_bootstrap_lower_bound": 0.0,
+    "min_deflated_sharpe": 0.95,
 }
 
 
@@ -85,6 +106,13 @@ class ResearchRun(models.Model):
     recommendation = models.CharField(max_length=16, choices=Recommendation.choices)
     recommendation_trace_id = models.CharField(max_length=64)
     failure_reason = models.TextField(blank=True)
+    equity_curve = models.JSONField(
+        default=list, blank=True, help_text="[close epoch, cumulative PnL] after each trade, thinned; the pictures are drawn from it."
+    )
+    llm_review = models.JSONField(
+        default=dict, blank=True, help_text="The optional LLM reviewer's verdict (or why it has none), as stored at the run."
+    )
+    llm_review_trace_id = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -122,3 +150,68 @@ class ResearchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.strategy_name}@{self.strategy_version} {self.status}"
+
+
+class ResearchFoldMetric(models.Model):
+    """One walk-forward fold of a run, judged by its own trades only."""
+
+    run = models.ForeignKey(ResearchRun, on_delete=models.CASCADE, related_name="folds")
+    fold = models.PositiveSmallIntegerField()
+    mode = models.CharField(max_length=16, help_text="rolling: the fold replayed alone; anchored: state carried from the window start.")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    trades = models.PositiveIntegerField()
+    net_pnl = models.FloatField()
+    sharpe = models.FloatField(null=True, blank=True, help_text="Mean over standard deviation of per-trade returns (not annualised).")
+    max_drawdown = models.FloatField(help_text="As a fraction of capital.")
+    hit_rate = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "fold"]
+        constraints = [models.UniqueConstraint(fields=["run", "fold"], name="researchfoldmetric_one_per_fold")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} fold {self.fold}"
+
+
+class ResearchStressMetric(models.Model):
+    """A run's replay under one stress case (costs x2, slippage x2, one bar of latency)."""
+
+    run = models.ForeignKey(ResearchRun, on_delete=models.CASCADE, related_name="stress")
+    case = models.CharField(max_length=32)
+    commission_bps = models.FloatField()
+    slippage_bps = models.FloatField()
+    latency_bars = models.PositiveSmallIntegerField()
+    trades = models.PositiveIntegerField()
+    net_pnl = models.FloatField()
+    max_drawdown = models.FloatField()
+
+    class Meta:
+        ordering = ["run", "case"]
+        constraints = [models.UniqueConstraint(fields=["run", "case"], name="researchstressmetric_one_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.case}"
+
+
+class ResearchRunPicture(models.Model):
+    """A chart of a run (SVG, rendered server-side after the run is written), kept with the run."""
+
+    class Kind(models.TextChoices):
+        EQUITY = "equity"
+        DRAWDOWN = "drawdown"
+        FOLDS = "folds"
+
+    run = models.ForeignKey(ResearchRun, on_delete=models.CASCADE, related_name="pictures")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    media_type = models.CharField(max_length=40, default="image/svg+xml")
+    content = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    rendered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["run", "kind"]
+        constraints = [models.UniqueConstraint(fields=["run", "kind"], name="researchrunpicture_one_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.kind}"

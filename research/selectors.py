@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import Case, QuerySet, Value, When
 
-from research.models import ResearchRun
-from trading.strategies.models import drill_rows_hidden
+from research.models import ResearchFoldMetric, ResearchRun, ResearchRunPicture, ResearchStressMetric
+from trading.strategies.models import Strategy, drill_rows_hidden
 
 FINAL_STATUSES = ("passed", "failed")
 
@@ -43,6 +43,32 @@ def research_run_get(*, run_id: str) -> ResearchRun | None:
     return ResearchRun.objects.filter(run_id=run_id).first()
 
 
+def strategy_variants_tried(*, strategy_name: str, current_version: str) -> int:
+    """How many versions of this strategy exist (the current one included): the number of trials the
+    deflated Sharpe ratio discounts for. Read from the strategies, not the runs, so a run never waits on
+    the runs table it is about to write."""
+    versions = set(Strategy.objects.filter(name=strategy_name).values_list("version", flat=True))
+    return len(versions | {current_version})
+
+
+def research_run_folds(*, run: ResearchRun) -> list[dict[str, Any]]:
+    fields = ("fold", "mode", "start", "end", "trades", "net_pnl", "sharpe", "max_drawdown", "hit_rate")
+    return list(ResearchFoldMetric.objects.filter(run=run).order_by("fold").values(*fields))
+
+
+def research_run_stress(*, run: ResearchRun) -> list[dict[str, Any]]:
+    fields = ("case", "commission_bps", "slippage_bps", "latency_bars", "trades", "net_pnl", "max_drawdown")
+    return list(ResearchStressMetric.objects.filter(run=run).order_by("case").values(*fields))
+
+
+def research_run_picture(*, run: ResearchRun, kind: str) -> ResearchRunPicture | None:
+    return ResearchRunPicture.objects.filter(run=run, kind=kind).first()
+
+
+def research_run_pictures(*, run: ResearchRun) -> list[ResearchRunPicture]:
+    return list(ResearchRunPicture.objects.filter(run=run).order_by("kind"))
+
+
 def research_run_evidence(*, run: ResearchRun) -> dict[str, Any]:
     """The artifacts that justify a run's recommendation: gate report, metrics, window, policy, trace ids."""
     return {
@@ -75,6 +101,11 @@ def research_run_evidence(*, run: ResearchRun) -> dict[str, Any]:
         "failure_reason": run.failure_reason,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
+        "folds": research_run_folds(run=run),
+        "stress": research_run_stress(run=run),
+        "llm_review": run.llm_review,
+        "llm_review_trace_id": run.llm_review_trace_id,
+        "pictures": [{"kind": p.kind, "media_type": p.media_type, "sha256": p.sha256} for p in research_run_pictures(run=run)],
     }
 
 
@@ -113,8 +144,11 @@ def gate_reports_latest(*, limit: int) -> list[dict[str, Any]]:
             "window_start": run.window_start.isoformat(),
             "window_end": run.window_end.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "llm_review": run.llm_review,
+            "llm_review_trace_id": run.llm_review_trace_id,
+            "picture_sha256": {p.kind: p.sha256 for p in run.pictures.all()},
         }
-        for run in runs
+        for run in runs.prefetch_related("pictures")
     ]
 
 

@@ -8,7 +8,7 @@ import logging
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,8 +18,12 @@ from django.utils import timezone
 
 from research import ports
 from research.gates import GateContext, gates_evaluate, gates_verdict
-from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchRun
-from research.simulation import FillModel, Progress, expected_symbols, paper_simulate
+from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchFoldMetric, ResearchRun, ResearchRunPicture, ResearchStressMetric
+from research.pictures import drawdown_svg, equity_svg, folds_svg
+from research.reviewer import llm_review, review_gate, reviewer_enabled
+from research.robustness import Robustness, robustness_evaluate
+from research.selectors import research_run_folds, strategy_variants_tried
+from research.simulation import FillModel, Progress, expected_symbols, paper_replay
 from torghut.core.deadletters import DeadLetterPayload, dead_letter_record
 from torghut.core.metrics import Counter, Histogram
 from torghut.core.models import AuditEvent
@@ -58,9 +62,28 @@ def gate_thresholds_validate(thresholds: dict[str, Any]) -> dict[str, float]:
     if unknown or missing:
         raise ValueError(f"gate thresholds: unknown {sorted(unknown)}, missing {sorted(missing)}")
     try:
-        return {key: float(value) for key, value in thresholds.items()}
+        clean = {key: float(value) for key, value in thresholds.items()}
     except (TypeError, ValueError) as exc:
         raise ValueError(f"gate thresholds must be numbers: {exc}") from exc
+    out_of_range = [key for key, (low, high) in THRESHOLD_RANGES.items() if not low <= clean[key] <= high]
+    if out_of_range:
+        raise ValueError(f"gate thresholds out of range: {', '.join(f'{k} in {THRESHOLD_RANGES[k]}' for k in out_of_range)}")
+    return clean
+
+
+# Thresholds that size work or name a choice: bounded so a policy edit cannot make a run unbounded.
+THRESHOLD_RANGES: dict[str, tuple[float, float]] = {
+    "walk_forward_folds": (1.0, 50.0),
+    "walk_forward_anchored": (0.0, 1.0),
+    "walk_forward_min_active_folds": (0.0, 50.0),
+    "stress_costs_x2": (0.0, 1.0),
+    "stress_slippage_x2": (0.0, 1.0),
+    "stress_latency_1bar": (0.0, 1.0),
+    "commission_bps": (0.0, 1000.0),
+    "slippage_bps": (0.0, 1000.0),
+    "bootstrap_samples": (1.0, 100_000.0),
+    "bootstrap_confidence": (0.5, 0.999),
+}
 
 
 def _deactivate_others(*, keep_id: int | None, actor: str) -> None:
@@ -199,6 +222,7 @@ def research_run_persist(*, payload: dict[str, Any], only_if_absent: bool = Fals
     overwrite a finished run of the same id).
     """
     fields = _payload_to_fields(payload)
+    folds, stress = fields.pop("folds", None), fields.pop("stress", None)
     conflict = (
         {"ignore_conflicts": True}
         if only_if_absent
@@ -209,7 +233,17 @@ def research_run_persist(*, payload: dict[str, Any], only_if_absent: bool = Fals
             # A locked table must fail this write quickly so the caller's retry/backoff can run.
             cursor.execute(f"SET LOCAL lock_timeout = '{int(settings.RESEARCH_PERSIST_LOCK_TIMEOUT_MS)}ms'")
         ResearchRun.objects.bulk_create([ResearchRun(**fields)], **conflict)
-    return ResearchRun.objects.get(run_id=payload["run_id"])
+        run = ResearchRun.objects.get(run_id=payload["run_id"])
+        if not only_if_absent and folds is not None and stress is not None:
+            # The run's rows are replaced whole, so a replayed payload leaves exactly its own folds and cases.
+            run.folds.all().delete()
+            run.stress.all().delete()
+            ResearchFoldMetric.objects.bulk_create(
+                ResearchFoldMetric(run=run, **{**f, "start": datetime.fromisoformat(f["start"]), "end": datetime.fromisoformat(f["end"])})
+                for f in folds
+            )
+            ResearchStressMetric.objects.bulk_create(ResearchStressMetric(run=run, **m) for m in stress)
+    return run
 
 
 def _close_broken_connection() -> None:
@@ -270,10 +304,11 @@ class RunOutcome:
     persisted: bool
 
 
-def _fill_model(params: dict[str, Any]) -> FillModel:
+def _fill_model(params: dict[str, Any], *, thresholds: dict[str, Any]) -> FillModel:
+    # The policy's cost model is a floor: a strategy may declare dearer fills, never cheaper ones.
     return FillModel(
-        slippage_bps=float(params.get("slippage_bps", settings.RESEARCH_SLIPPAGE_BPS)),
-        fee_bps=float(params.get("fee_bps", settings.RESEARCH_FEE_BPS)),
+        slippage_bps=max(float(params.get("slippage_bps", settings.RESEARCH_SLIPPAGE_BPS)), float(thresholds.get("slippage_bps", 0.0))),
+        fee_bps=max(float(params.get("fee_bps", settings.RESEARCH_FEE_BPS)), float(thresholds.get("commission_bps", 0.0))),
         notional=float(params.get("notional", settings.RESEARCH_TRADE_NOTIONAL)),
         capital=float(settings.RESEARCH_CAPITAL),
     )
@@ -288,6 +323,8 @@ def _finish(
     metrics: dict[str, Any],
     failure_reason: str,
     finished_at: datetime | None,
+    robustness: Robustness | None = None,
+    review: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     gate_report_trace_id = trace_id(gate_report)
     recommendation_payload = {
@@ -314,7 +351,18 @@ def _finish(
         "recommendation_trace_id": trace_id(recommendation_payload),
         "failure_reason": failure_reason,
         "finished_at": finished_at.isoformat() if finished_at else None,
+        "equity_curve": robustness.equity_curve if robustness else [],
+        "llm_review": review or {},
+        "llm_review_trace_id": trace_id(review) if review else "",
+        "folds": [_fold_row(fold, mode=robustness.fold_mode) for fold in robustness.folds] if robustness else [],
+        "stress": [asdict(metric) for metric in robustness.stress] if robustness else [],
     }
+
+
+def _fold_row(fold: Any, *, mode: str) -> dict[str, Any]:
+    row = asdict(fold)
+    row.update(mode=mode, start=fold.start.isoformat(), end=fold.end.isoformat())
+    return row
 
 
 def research_run_execute(
@@ -386,16 +434,13 @@ def research_run_execute(
         logger.warning("research run %s: running marker not written: %s", run_id, exc)
         _close_broken_connection()
 
+    robustness, review = None, None
     try:
         kind = strategy_kind(strategy.kind)
-        result = paper_simulate(
-            table=source_table,
-            start=window_start,
-            end=window_end,
-            kind=kind,
-            params=strategy.parameters or {},
-            fill=_fill_model(strategy.parameters or {}),
-            progress=progress,
+        params = strategy.parameters or {}
+        fill = _fill_model(params, thresholds=policy.thresholds)
+        cols, result = paper_replay(
+            table=source_table, start=window_start, end=window_end, kind=kind, params=params, fill=fill, progress=progress
         )
         metrics = result.metrics()
         if result.signals == 0:
@@ -403,6 +448,17 @@ def research_run_execute(
             gate_report = {**report_base, "gates": [], "metrics": metrics, "reason": reason}
         else:
             lookback = timedelta(seconds=settings.RESEARCH_COVERAGE_LOOKBACK_SECONDS)
+            robustness, robustness_error = _robustness(
+                cols,
+                result=result,
+                kind=kind,
+                params=params,
+                fill=fill,
+                start=window_start,
+                end=window_end,
+                strategy=strategy,
+                policy=policy,
+            )
             ctx = GateContext(
                 result=result,
                 window_start=window_start,
@@ -410,12 +466,22 @@ def research_run_execute(
                 expected_symbols=expected_symbols(table=source_table, since=window_start - lookback, end=window_end),
                 now=now,
                 last_drill_at=ports.last_passing_drill_at,
+                robustness=robustness,
+                robustness_error=robustness_error,
             )
             gates = gates_evaluate(ctx=ctx, thresholds=policy.thresholds)
             status, recommendation = gates_verdict(gates)
+            figures = robustness.report() if robustness else {"error": robustness_error}
+            gate_report = {**report_base, "gates": gates, "metrics": metrics, "robustness": figures}
+            if reviewer_enabled() and status == "passed":
+                if progress:
+                    progress("asking the LLM reviewer")
+                review = llm_review(gate_report=gate_report, gate_report_trace_id=trace_id(gate_report))
+                gates = [*gates, review_gate(review)]
+                status, recommendation = gates_verdict(gates)
+                gate_report = {**gate_report, "gates": gates}
             failing = [g["name"] for g in gates if g["status"] in ("fail", "error")]
             reason = f"gates not passed: {', '.join(failing)}" if failing else ""
-            gate_report = {**report_base, "gates": gates, "metrics": metrics}
     except Exception as exc:  # every attempt is recorded: the failure itself is the evidence
         logger.exception("research run %s failed", run_id)
         status, recommendation, reason = "failed", "deny", f"{type(exc).__name__}: {exc}"[:2000]
@@ -431,10 +497,24 @@ def research_run_execute(
         metrics=metrics,
         failure_reason=reason,
         finished_at=timezone.now(),
+        robustness=robustness,
+        review=review,
     )
     RUN_SECONDS.observe(time.perf_counter() - started)
     RUNS.labels(status=status, recommendation=recommendation).inc()
     return RunOutcome(run_id=run_id, payload=payload, persisted=research_run_record(payload=payload) is not None)
+
+
+def _robustness(cols, *, result, kind, params, fill, start, end, strategy, policy) -> tuple[Robustness | None, str | None]:
+    # A robustness figure that raises is recorded against its gates (as `error`), never the whole run.
+    try:
+        trials = strategy_variants_tried(strategy_name=strategy.name, current_version=strategy.version)
+        return robustness_evaluate(
+            cols, result=result, kind=kind, params=params, fill=fill, start=start, end=end, thresholds=policy.thresholds, trials=trials
+        ), None
+    except Exception as exc:  # noqa: BLE001  (evidence, not a crash)
+        logger.exception("research run robustness failed")
+        return None, f"{type(exc).__name__}: {exc}"[:500]
 
 
 def lane_window(*, now: datetime) -> tuple[datetime, datetime]:
@@ -464,3 +544,28 @@ def research_lane_run(*, now: datetime | None = None) -> list[RunOutcome]:
         )
         for sid in strategy_ids
     ]
+
+
+# --- pictures ---------------------------------------------------------------------------------
+
+
+def research_run_pictures_render(*, run_id: str) -> list[str]:
+    """Draw and store (replacing) the run's equity, drawdown and fold charts; returns the kinds written.
+
+    Runs after the run is written (task `research.render_pictures`): the charts are read from stored rows.
+    """
+    run = ResearchRun.objects.get(run_id=run_id)
+    title = f"{run.strategy_name}@{run.strategy_version}"
+    folds = research_run_folds(run=run)
+    drawn = {
+        ResearchRunPicture.Kind.EQUITY: equity_svg(curve=run.equity_curve, title=title),
+        ResearchRunPicture.Kind.DRAWDOWN: drawdown_svg(curve=run.equity_curve, capital=float(settings.RESEARCH_CAPITAL), title=title),
+        ResearchRunPicture.Kind.FOLDS: folds_svg(folds=folds, title=title),
+    }
+    for kind, svg in drawn.items():
+        ResearchRunPicture.objects.update_or_create(
+            run=run,
+            kind=kind,
+            defaults={"media_type": "image/svg+xml", "content": svg, "sha256": hashlib.sha256(svg.encode()).hexdigest()},
+        )
+    return [str(kind) for kind in drawn]

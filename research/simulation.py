@@ -22,6 +22,7 @@ import numpy as np
 from torghut.core import clickhouse
 from trading.orders.adapters.simulated import PRICE_PLACES, simulated_fill_factor
 from trading.orders.models import Side
+from trading.signals import source as signal_source
 from trading.strategies.kinds import BUY, StrategyKind
 
 KEY_COLUMNS = ("symbol", "event_ts", "seq")
@@ -67,15 +68,28 @@ class SimulationResult:
     null_rate: float = 0.0
     symbols: list[str] = field(default_factory=list)
     last_event_ts: datetime | None = None
+    # Per trade (entry and its exit or end-of-window mark), in close order: what the robustness
+    # figures (folds, bootstrap, deflated Sharpe, equity curve) are computed from; not stored as metrics.
+    trade_pnl: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    trade_closed_at: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
+    trade_notional: float = 0.0
+    slippage_cost: float = 0.0
 
     def metrics(self) -> dict[str, Any]:
         data = asdict(self)
+        for name in TRADE_FIELDS:
+            data.pop(name)
         data["last_event_ts"] = self.last_event_ts.isoformat() if self.last_event_ts else None
         return data
 
 
-def _epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
+TRADE_FIELDS = ("trade_pnl", "trade_closed_at", "trade_notional", "slippage_cost")
+
+
+def _bounds(table: str, *, start: datetime, end: datetime) -> dict[str, str]:
+    # String literals at the column's precision: `toDateTime(<int>)` against DateTime64(3) drops the last second.
+    precision = signal_source.time_precision_for(table)
+    return {"start": signal_source.time_literal(start, precision), "end": signal_source.time_literal(end, precision)}
 
 
 def window_columns(*, table: str, start: datetime, end: datetime, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -83,12 +97,10 @@ def window_columns(*, table: str, start: datetime, end: datetime, columns: tuple
     names = list(dict.fromkeys((*KEY_COLUMNS, *columns)))
     sql = (
         f"SELECT {', '.join(names)} FROM {clickhouse.quote_identifier(table)} "
-        "WHERE event_ts >= toDateTime(%(start)s) AND event_ts < toDateTime(%(end)s) "
+        "WHERE event_ts >= %(start)s AND event_ts < %(end)s "
         "ORDER BY symbol, event_ts, seq"
     )
-    data = clickhouse.query(
-        "research_window", sql, {"start": _epoch(start), "end": _epoch(end)}, columnar=True, use_numpy=True, timeout=120
-    )
+    data = clickhouse.query("research_window", sql, _bounds(table, start=start, end=end), columnar=True, use_numpy=True, timeout=120)
     if not data:
         return {name: np.empty(0) for name in names}
     return {name: np.asarray(col) for name, col in zip(names, data, strict=True)}
@@ -98,9 +110,8 @@ def expected_symbols(*, table: str, since: datetime, end: datetime) -> set[str]:
     """Symbols the table carried in [since, end): what a window ending at `end` should cover."""
     rows = clickhouse.query(
         "research_expected_symbols",
-        f"SELECT DISTINCT symbol FROM {clickhouse.quote_identifier(table)} "
-        "WHERE event_ts >= toDateTime(%(since)s) AND event_ts < toDateTime(%(end)s)",
-        {"since": _epoch(since), "end": _epoch(end)},
+        f"SELECT DISTINCT symbol FROM {clickhouse.quote_identifier(table)} WHERE event_ts >= %(start)s AND event_ts < %(end)s",
+        _bounds(table, start=since, end=end),
     )
     return {row[0] for row in rows}
 
@@ -117,8 +128,19 @@ def _to_datetime(value: Any) -> datetime:
     return datetime.fromtimestamp(int(seconds), tz=UTC)
 
 
-def simulate(cols: Mapping[str, np.ndarray], *, kind: StrategyKind, params: Mapping[str, Any], fill: FillModel) -> SimulationResult:
-    """Run the strategy and the fill model over columns sorted by (symbol, event_ts, seq)."""
+def _epoch_seconds(values: np.ndarray) -> np.ndarray:
+    if np.issubdtype(values.dtype, np.datetime64):
+        return values.astype("datetime64[s]").astype(np.int64)
+    return np.array([int(_to_datetime(v).timestamp()) for v in values], dtype=np.int64)
+
+
+def simulate(
+    cols: Mapping[str, np.ndarray], *, kind: StrategyKind, params: Mapping[str, Any], fill: FillModel, latency_bars: int = 0
+) -> SimulationResult:
+    """Run the strategy and the fill model over columns sorted by (symbol, event_ts, seq).
+
+    `latency_bars` acts on each decision that many rows (of the same symbol) later: the stress case
+    of an order path slower than the signal."""
     symbols = cols["symbol"]
     n = len(symbols)
     if n == 0:
@@ -149,6 +171,10 @@ def simulate(cols: Mapping[str, np.ndarray], *, kind: StrategyKind, params: Mapp
     bad_row |= ~np.isfinite(price)
 
     sides = np.asarray(kind.decide_vectorised(arrays, params), dtype=np.int8)
+    for _ in range(latency_bars):
+        shifted = np.zeros(n, dtype=np.int8)
+        shifted[1:] = sides[:-1]
+        sides = np.where(new_symbol, 0, shifted).astype(np.int8)
     unfillable = (sides != 0) & ~(np.isfinite(price) & (price > 0))
     sides = np.where(unfillable, 0, sides).astype(np.int8)
 
@@ -184,6 +210,7 @@ def simulate(cols: Mapping[str, np.ndarray], *, kind: StrategyKind, params: Mapp
     equity = np.r_[0.0, np.cumsum(pnl[order])]
     drawdown = float(np.max(np.maximum.accumulate(equity) - equity)) if len(pnl) else 0.0
     round_trips = int(closed.sum())
+    slippage_cost = float(np.sum(qty * (entry_fill - price[entries])) + np.sum(np.where(closed, qty * (mark - exit_fill), 0.0)))
 
     return SimulationResult(
         signals=n,
@@ -200,6 +227,10 @@ def simulate(cols: Mapping[str, np.ndarray], *, kind: StrategyKind, params: Mapp
         null_rate=float(bad_row.mean()),
         symbols=sorted(str(s) for s in symbols[new_symbol]),
         last_event_ts=_to_datetime(event_ts.max()),
+        trade_pnl=pnl[order],
+        trade_closed_at=_epoch_seconds(event_ts[close_row][order]),
+        trade_notional=float(fill.notional * len(entries) + exit_notional.sum()),
+        slippage_cost=slippage_cost,
     )
 
 
@@ -214,6 +245,20 @@ def paper_simulate(
     progress: Progress | None = None,
 ) -> SimulationResult:
     """Fetch the window from ClickHouse and simulate it; `progress` receives one line per stage."""
+    return paper_replay(table=table, start=start, end=end, kind=kind, params=params, fill=fill, progress=progress)[1]
+
+
+def paper_replay(
+    *,
+    table: str,
+    start: datetime,
+    end: datetime,
+    kind: StrategyKind,
+    params: Mapping[str, Any],
+    fill: FillModel,
+    progress: Progress | None = None,
+) -> tuple[dict[str, np.ndarray], SimulationResult]:
+    """`paper_simulate` that also returns the fetched columns (the research run replays them again for folds and stress)."""
     say = progress or (lambda _line: None)
     columns = tuple(c for c in kind.columns if c != "price") + PRICE_COLUMNS
     say(f"fetching {table} {start.isoformat()} .. {end.isoformat()}")
@@ -221,4 +266,4 @@ def paper_simulate(
     say(f"fetched {len(cols['symbol'])} signal rows; simulating")
     result = simulate(cols, kind=kind, params=params, fill=fill)
     say(f"simulated {result.signals} signals: {result.decisions} decisions, {result.trades} fills")
-    return result
+    return cols, result

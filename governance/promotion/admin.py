@@ -19,6 +19,8 @@ from governance.promotion.services import (
     promotion_request_approve,
     promotion_request_reject,
 )
+from research.display import llm_review_html, run_pictures_html
+from research.selectors import research_run_get
 from torghut.core.admin_base import ReadOnlyModelAdmin
 
 
@@ -55,6 +57,7 @@ class PromotionRequestAdmin(ReadOnlyModelAdmin):
         "requester",
         "reason",
         "research_run_ids",
+        "research_evidence",
         "status",
         "approvals_required",
         "approvals_list",
@@ -95,6 +98,19 @@ class PromotionRequestAdmin(ReadOnlyModelAdmin):
                     (a.decision, a.approver.username, a.at.strftime("%Y-%m-%d %H:%M:%S"), a.reason)
                     for a in obj.approvals.select_related("approver")
                 ),
+            )
+            or "none"
+        )
+
+    @admin.display(description="cited research runs")
+    def research_evidence(self, obj: PromotionRequest):
+        # What the approver weighs beside the checkpoint: each cited run's charts and LLM verdict.
+        runs = [run for run in (research_run_get(run_id=rid) for rid in obj.research_run_ids or []) if run is not None]
+        return (
+            format_html_join(
+                "",
+                "<div class='research-run'><h4>{} ({}, {})</h4><div>LLM reviewer: {}</div>{}</div>",
+                ((run.run_id, run.status, run.recommendation, llm_review_html(run), run_pictures_html(run)) for run in runs),
             )
             or "none"
         )

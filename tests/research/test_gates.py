@@ -9,6 +9,7 @@ import pytest
 
 from research.gates import GateContext, gates_evaluate, gates_verdict
 from research.models import DEFAULT_THRESHOLDS
+from research.robustness import FoldMetric, Robustness, StressMetric
 from research.simulation import SimulationResult
 
 END = datetime(2026, 3, 2, 15, 15, tzinfo=UTC)
@@ -32,7 +33,28 @@ def _result(**overrides) -> SimulationResult:
     return SimulationResult(**values)
 
 
-def _ctx(result=None, *, expected=("AAPL", "MSFT"), drill=None) -> GateContext:
+def healthy_robustness(*, fold_pnl=(5.0, 3.0, 2.0, 1.5, 1.0), stress_pnl=4.0, cost_bps=6.0, low=0.001, dsr=0.99) -> Robustness:
+    """Walk-forward, stress, cost and uncertainty figures that pass the default policy."""
+    folds = [
+        FoldMetric(fold=i, start=END, end=END, trades=4, net_pnl=p, sharpe=0.5, max_drawdown=0.001, hit_rate=0.75)
+        for i, p in enumerate(fold_pnl)
+    ]
+    stress = [
+        StressMetric(case=c, commission_bps=2, slippage_bps=5, latency_bars=0, trades=6, net_pnl=stress_pnl, max_drawdown=0.01)
+        for c in ("costs_x2", "slippage_x2", "latency_1bar")
+    ]
+    return Robustness(
+        fold_mode="rolling",
+        folds=folds,
+        stress=stress,
+        cost={"observed_cost_bps": cost_bps, "observed_slippage_bps": 5.0},
+        uncertainty={"trades": 30, "bootstrap_low": low, "bootstrap_high": 0.01, "deflated_sharpe": {"dsr": dsr}},
+        benchmark={},
+        equity_curve=[],
+    )
+
+
+def _ctx(result=None, *, expected=("AAPL", "MSFT"), drill=None, robustness=None) -> GateContext:
     return GateContext(
         result=result or _result(),
         window_start=END - timedelta(minutes=15),
@@ -40,6 +62,7 @@ def _ctx(result=None, *, expected=("AAPL", "MSFT"), drill=None) -> GateContext:
         expected_symbols=set(expected),
         now=END,
         last_drill_at=lambda: drill,
+        robustness=robustness or healthy_robustness(),
     )
 
 
@@ -58,6 +81,12 @@ def test_a_healthy_run_passes_every_gate_except_operations_which_is_not_evaluate
         "max_drawdown": "pass",
         "turnover": "pass",
         "rollback_drill_age_hours": "not_evaluated",
+        "negative_fold_ratio": "pass",
+        "stress_net_pnl": "pass",
+        "cost_bps": "pass",
+        "slippage_bps": "pass",
+        "bootstrap_mean_return_lower": "pass",
+        "deflated_sharpe_ratio": "pass",
     }
     assert gates_verdict(list(gates.values())) == ("passed", "hold")
 

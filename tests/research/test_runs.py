@@ -11,6 +11,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from research import selectors
+from research.gates import GATES
 from research.models import DEFAULT_THRESHOLDS, GatePolicy, ResearchRun
 from research.services import gate_policy_create, gate_policy_update, research_lane_run, research_run_id
 from tests.factories import research_run_create
@@ -159,7 +160,7 @@ def test_a_policy_missing_a_threshold_records_the_gate_as_error_and_lowers_the_n
     gates = {g["name"]: g for g in run.gate_report["gates"]}
     assert gates["max_drawdown"]["status"] == "error" and "KeyError" in gates["max_drawdown"]["error"]
     assert (run.status, run.recommendation, run.policy_name, run.policy_version) == ("failed", "deny", "legacy", 3)
-    assert selectors.gate_non_error_ratio(strategy_id=strategy.pk, version="1") == pytest.approx(7 / 8)
+    assert selectors.gate_non_error_ratio(strategy_id=strategy.pk, version="1") == pytest.approx((len(GATES) - 1) / len(GATES))
 
 
 def test_the_database_refuses_a_run_without_both_trace_ids_or_a_gate_report(make_strategy):
@@ -218,7 +219,9 @@ def test_selectors_report_the_failure_streak_latest_gate_reports_and_passed_runs
     assert [r["status"] for r in latest] == ["failed", "failed"]
     assert all(HEX64.match(r["gate_report_trace_id"]) and HEX64.match(r["recommendation_trace_id"]) for r in latest)
     assert selectors.passed_paper_runs(strategy_id=strategy.pk, version="1") == 1
-    assert selectors.gate_non_error_ratio(strategy_id=strategy.pk, version="1") == pytest.approx((8 + 2) / (10 + 2))  # + the pass/fail run
+    assert selectors.gate_non_error_ratio(strategy_id=strategy.pk, version="1") == pytest.approx(
+        (len(GATES) + 2) / (len(GATES) + 2 + 2)
+    )  # + the pass/fail run
 
 
 def test_no_finished_run_means_a_non_error_ratio_of_zero(make_strategy):

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from research.models import GatePolicy, ResearchRun
-from research.services import gate_policy_ensure_active, research_run_execute
+from research.services import gate_policy_ensure_active, research_run_execute, research_run_pictures_render
 from trading.strategies.models import Strategy
 
 
@@ -75,5 +75,7 @@ class Command(BaseCommand):
             f"run_id: {outcome.run_id}  gate_report_trace_id: {payload['gate_report_trace_id']}  "
             f"recommendation_trace_id: {payload['recommendation_trace_id']}"
         )
+        if outcome.persisted:
+            self.stdout.write(f"pictures: {', '.join(research_run_pictures_render(run_id=outcome.run_id))}")
         if not outcome.persisted:
             self.stderr.write("the run could not be written to Postgres; its payload is in the dead letters (replay it)")
