@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from kombu import Queue as KombuQueue
 
+from torghut.core.broker import redis_alias_register
 from torghut.core.queues import ALL_QUEUES, Queue
 from torghut.schedule import BEAT_SCHEDULE
 
 broker_url = settings.CELERY_BROKER_URL
 if broker_url.startswith("redis://"):
     # kombu's Redis transport loses a message popped just before Redis dies; see torghut.core.broker.
-    broker_transport = "torghut.core.broker:Transport"
+    # An alias, not `broker_transport`: the URL keeps its redis:// scheme, which Flower's Broker needs.
+    redis_alias_register()
 result_backend = settings.CELERY_RESULT_BACKEND
 result_expires = 3600
 task_serializer = "json"

@@ -28,7 +28,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "research-autonomous-lane": _entry("research.run_autonomous_lane", float(settings.RESEARCH_LANE_INTERVAL_SECONDS), Queue.RESEARCH),
     "reconcile-executions": _entry("trading.reconcile_executions", 15.0, Queue.EXECUTION),
     "prune-ingest-windows": _entry("trading.prune_ingest_windows", 3600.0, Queue.INGEST),
+    "audit-signals": _entry("trading.audit_signals", settings.TRADING_SIGNAL_AUDIT_INTERVAL_SECONDS, Queue.INGEST),
     "step-capital-ramps": _entry("governance.step_capital_ramps", settings.GOVERNANCE_CAPITAL_RAMP_INTERVAL, Queue.GOVERNANCE),
     "expire-promotion-requests": _entry("governance.expire_promotion_requests", 300.0, Queue.GOVERNANCE),
     "request-promotions": _entry("governance.request_promotions", 300.0, Queue.GOVERNANCE),
+    # One per queue: a queue whose workers all died stops stamping (torghut_worker_heartbeat_age_seconds).
+    **{f"heartbeat-{q.value}": _entry(f"torghut.heartbeat.{q.value}", settings.HEARTBEAT_INTERVAL_SECONDS, q) for q in Queue},
 }

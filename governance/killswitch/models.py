@@ -28,9 +28,11 @@ class KillSwitch(models.Model):
     actor = models.CharField(max_length=150, help_text="Username, or a system actor such as `emergency_stop`.")
     source = models.CharField(max_length=20, choices=KillSwitchSource.choices, default=KillSwitchSource.OPERATOR)
     engaged_by = models.CharField(max_length=150, blank=True, help_text="Who moved it away from active (for four-eyes resume).")
+    engaged_by_user_id = models.IntegerField(null=True, blank=True, help_text="User id of engaged_by; four-eyes resume compares it.")
     changed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "kill switches"  # Django's default appends "s": "kill switchs"
         permissions = [("engage_killswitch", "Can engage and resume the kill switch")]
         constraints = [
             models.CheckConstraint(condition=models.Q(state__in=[s.value for s in KillSwitchState]), name="killswitch_state_valid"),

@@ -18,6 +18,7 @@ def test_an_operator_sees_the_loop_state_on_the_ops_page(live_server, page, arti
     assert "cursor_ahead_of_stream" in page.inner_text("#alerts")
     assert "lean_http_503" in page.inner_text("#executions")
     assert "research.persist_run" in page.inner_text("#dead-letters")
+    assert page.locator("#charts svg.chart").count() == 5
     path = artifacts / "ops-page.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000

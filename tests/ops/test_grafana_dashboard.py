@@ -45,6 +45,7 @@ PROMQL_WORDS = {
     "vector",
     "scalar",
     "label_replace",
+    "absent",
 }
 
 

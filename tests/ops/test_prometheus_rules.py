@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "ops" / "prometheus" / "alerts.yml"
@@ -53,3 +54,35 @@ def test_the_roadmap_phase_a_alerts_are_defined():
         "TorghutDrawdownWarning",
     ):
         assert f"alert: {alert}" in text
+
+
+def _rule_names() -> list[str]:
+    return [rule["alert"] for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]
+
+
+def test_every_alert_rule_has_a_promtool_case_in_which_it_fires():
+    cases = yaml.safe_load(RULE_TESTS.read_text())["tests"]
+    firing = {check["alertname"] for case in cases for check in case["alert_rule_test"] if check.get("exp_alerts")}
+    assert set(_rule_names()) - firing == set()
+
+
+def test_the_operator_alerts_of_issue_17_are_defined_each_with_a_severity():
+    rules = {rule["alert"]: rule for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]}
+    wanted = {
+        "TorghutSignalLagOverLimit": "critical",
+        "TorghutSignalContinuityAlertActive": "warning",
+        "TorghutSignalRowsRejected": "warning",
+        "TorghutIngestClickHouseErrors": "warning",
+        "TorghutKillSwitchHalted": "critical",
+        "TorghutKillSwitchReducing": "warning",
+        "TorghutEmergencyStopFired": "critical",
+        "TorghutDeadLettersPending": "warning",
+        "TorghutDeadLettersGrowing": "warning",
+        "TorghutWorkerHeartbeatMissing": "critical",
+        "TorghutBeatDown": "critical",
+        "TorghutRedisDown": "critical",
+        "TorghutResearchFailureStreak": "warning",
+        "TorghutFallbackRatioOverBudget": "warning",
+        "TorghutDrawdownWarning": "warning",
+    }
+    assert {name: rules[name]["labels"]["severity"] for name in wanted if name in rules} == wanted

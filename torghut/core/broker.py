@@ -7,6 +7,10 @@ Here one Lua script pops and records together, and a blocking BRPOP on a per-que
 token pushed with every message) only says when to run it. What kombu cannot do while Redis is down is
 kept in this process and done after the reconnect: acknowledgements (else the task runs twice) and the
 return of messages the worker held but had not started (else they wait out the visibility timeout).
+
+It is selected by name: `redis_alias_register` makes kombu's `redis` alias mean this transport, so the
+broker URL stays a plain `redis://` one that tools reading it (Flower's Broker page and queue lengths,
+the worker banner) understand; a `broker_transport` class path would become the URL's scheme instead.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from time import monotonic
 from uuid import uuid4
 
 from celery.worker import state
+from kombu import transport as kombu_transport
 from kombu.transport import redis as kombu_redis
 from kombu.transport.virtual import base as virtual
 from kombu.utils.encoding import bytes_to_str
@@ -261,3 +266,17 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+
+
+TRANSPORT_PATH = f"{__name__}:Transport"
+
+
+def redis_alias_register() -> None:
+    """Make kombu resolve `redis://` broker URLs to this transport (in this process; idempotent).
+
+    Must run before any connection resolves `redis`: kombu caches the class per alias, and a stock
+    transport cached earlier would silently serve without crash-safe delivery, hence the check.
+    """
+    kombu_transport.TRANSPORT_ALIASES["redis"] = TRANSPORT_PATH
+    if kombu_transport.get_transport_cls("redis") is not Transport:
+        raise RuntimeError("kombu resolved the redis transport before torghut.core.broker registered it")

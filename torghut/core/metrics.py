@@ -19,13 +19,34 @@ from prometheus_client.registry import Collector
 logger = logging.getLogger(__name__)
 
 # Every process defines its metrics through these names, so all land in the multiprocess registry.
-__all__ = ["Counter", "Gauge", "Histogram", "build_registry", "metrics_view", "register_database_collector"]
+__all__ = [
+    "Counter",
+    "Gauge",
+    "Histogram",
+    "build_registry",
+    "counter_labels_init",
+    "database_collector_families",
+    "metrics_view",
+    "register_database_collector",
+]
 TASK_RETRIES = Counter("torghut_task_retries_total", "Task retries scheduled after a transient error.", ["task"])
 TASK_FAILURES = Counter("torghut_task_failures_total", "Tasks that failed for good (then dead-lettered).", ["task"])
 TASK_DEAD_LETTERS = Counter("torghut_task_dead_letters_total", "Dead letters written (to Postgres or the spool).", ["task"])
 DEAD_LETTERS_SPOOLED = Counter("torghut_dead_letters_spooled_total", "Dead letters spooled to disk while Postgres was down.")
 DEAD_LETTERS_REPLAYED = Counter("torghut_dead_letters_replayed_total", "Dead letters replayed by an operator.", ["task"])
 MetricsProducer = Callable[[], Iterable[GaugeMetricFamily]]
+
+
+def counter_labels_init(counter: Counter, label_sets: Iterable[dict[str, str]]) -> None:
+    """Export `counter` at 0 for each known label set, so `increase()` in rules and panels sees the first event.
+
+    A labelled counter has no series until its first `inc()`; Prometheus then sees it start at 1 and
+    `increase()` over a window that holds its first sample reports 0.
+    """
+    for labels in label_sets:
+        counter.labels(**labels)
+
+
 _DATABASE_COLLECTORS: dict[str, MetricsProducer] = {}
 
 
@@ -46,6 +67,11 @@ class _DatabaseCollector(Collector):
                 )
                 failed.add_metric([name], 0.0)
                 yield failed
+
+
+def database_collector_families() -> list:
+    """The families every registered database collector yields now (for generated documentation)."""
+    return list(_DatabaseCollector().collect())
 
 
 def build_registry() -> CollectorRegistry:

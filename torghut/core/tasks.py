@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from torghut.core import broker, metrics
 from torghut.core.deadletters import DeadLetterPayload, dead_letter_record, dead_letter_spool_flush
-from torghut.core.routing import queue_for_task
+from torghut.core.heartbeat import heartbeat_record
+from torghut.core.queues import Queue
+from torghut.core.routing import HEARTBEAT_TASK_PREFIX, queue_for_task
 
 logger = logging.getLogger(__name__)
 _FIRST_FAILURE_TTL = 7 * 24 * 3600
@@ -97,6 +99,8 @@ def torghut_task(*, name: str, transient: tuple[type[BaseException], ...] = (), 
     options.setdefault("retry_backoff", True)
     options.setdefault("retry_backoff_max", settings.CELERY_RETRY_BACKOFF_MAX)
     options.setdefault("retry_jitter", True)
+    for counter in (metrics.TASK_RETRIES, metrics.TASK_FAILURES, metrics.TASK_DEAD_LETTERS, metrics.DEAD_LETTERS_REPLAYED):
+        metrics.counter_labels_init(counter, [{"task": name}])
     return shared_task(name=name, base=TorghutTask, autoretry_for=transient, **options)
 
 
@@ -111,3 +115,20 @@ def flush_dead_letter_spool() -> int:
         # this task would only grow the spool it is trying to empty.
         logger.warning("dead-letter spool flush postponed: %s", exc)
         return 0
+
+
+def _heartbeat_task(queue: Queue):
+    # One task per queue, named after it, so routing by name sends each to the queue it proves alive.
+    @torghut_task(name=f"{HEARTBEAT_TASK_PREFIX}{queue.value}")
+    def heartbeat() -> None:
+        try:
+            heartbeat_record(queue=queue.value)
+        except redis.RedisError as exc:
+            # The next beat stamps again; a missing stamp is exactly what the alert is for.
+            logger.warning("heartbeat of %s not recorded: %s", queue.value, exc)
+
+    heartbeat.__doc__ = f"Stamp the {queue.value} queue's heartbeat (beat sends it every HEARTBEAT_INTERVAL_SECONDS)."
+    return heartbeat
+
+
+HEARTBEATS = {queue: _heartbeat_task(queue) for queue in Queue}

@@ -6,11 +6,14 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from torghut.core.metrics import Counter
+from torghut.core.metrics import Counter, counter_labels_init
 from trading.alerts.models import Alert, AlertNotification
 
 ALERT_NOTIFICATIONS = Counter(
     "torghut_alert_notifications_total", "Alertmanager webhook deliveries by event and outcome (sent, retry, failed).", ["event", "outcome"]
+)
+counter_labels_init(
+    ALERT_NOTIFICATIONS, [{"event": e, "outcome": o} for e in AlertNotification.Event.values for o in ("sent", "retry", "failed")]
 )
 
 

@@ -12,7 +12,11 @@ class Severity(models.TextChoices):
 
 
 class Alert(models.Model):
-    """An operational alert: at most one open row per key; `last_seen` moves while the condition holds."""
+    """An operational alert: at most one open row per key; `last_seen` moves while the condition holds.
+
+    Every key has a closing rule (see `trading.alerts.services.ALERT_CLOSING_RULES`): the system closes it
+    when the condition ends, or an operator closes it with a reason. `closed_by`/`close_reason` say which.
+    """
 
     key = models.CharField(max_length=200)
     reason = models.CharField(max_length=100)
@@ -21,9 +25,15 @@ class Alert(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField()
     payload = models.JSONField(default=dict, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=150, blank=True, default="")
+    acknowledge_reason = models.TextField(blank=True, default="")
+    closed_by = models.CharField(max_length=150, blank=True, default="")
+    close_reason = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-opened_at", "-id"]
+        permissions = [("manage_alert", "Can acknowledge and close alerts")]
         constraints = [
             models.UniqueConstraint(fields=["key"], condition=models.Q(closed_at__isnull=True), name="alert_one_open_per_key"),
             models.CheckConstraint(condition=models.Q(severity__in=[c.value for c in Severity]), name="alert_severity_valid"),
@@ -33,7 +43,8 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.key} [{self.severity}] {'open' if self.closed_at is None else 'closed'}"
+        state = "closed" if self.closed_at is not None else "acknowledged" if self.acknowledged_at is not None else "open"
+        return f"{self.key} [{self.severity}] {state}"
 
     @property
     def is_open(self) -> bool:

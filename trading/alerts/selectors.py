@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from trading.alerts.models import Alert
+from trading.alerts.services import alert_closing_rule
 
 
 def _alert_dict(alert: Alert) -> dict:
@@ -15,11 +16,22 @@ def _alert_dict(alert: Alert) -> dict:
         "closed_at": alert.closed_at.isoformat() if alert.closed_at else None,
         "last_seen": alert.last_seen.isoformat(),
         "payload": alert.payload,
+        "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledge_reason": alert.acknowledge_reason,
+        "closed_by": alert.closed_by,
+        "close_reason": alert.close_reason,
+        "closing_rule": alert_closing_rule(key=alert.key),
     }
 
 
+def alert_get(*, alert_id: int) -> dict:
+    """One alert by id (raises Alert.DoesNotExist)."""
+    return _alert_dict(Alert.objects.get(pk=alert_id))
+
+
 def alerts_open(*, severity: str | None = None) -> list[dict]:
-    """Open alerts (any app's), newest first, optionally of one severity."""
+    """Open alerts (any app's), newest first, optionally of one severity. Acknowledged alerts are still open."""
     qs = Alert.objects.filter(closed_at__isnull=True)
     if severity:
         qs = qs.filter(severity=severity)

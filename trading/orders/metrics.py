@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from prometheus_client.core import GaugeMetricFamily
 
-from torghut.core.metrics import Counter, Histogram
+from torghut.core.metrics import Counter, Histogram, counter_labels_init
+from trading.orders.adapters import ADAPTER_NAMES
 from trading.orders.selectors import execution_fallback_ratio, route_provenance_coverage_ratio
 
 DECISION_TO_FILL = Histogram(
@@ -17,6 +18,7 @@ DECISION_TO_FILL = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 EXECUTION_REQUESTS = Counter("torghut_execution_requests_total", "Orders routed, by expected and actual adapter.", ["expected", "actual"])
+counter_labels_init(EXECUTION_REQUESTS, [{"expected": e, "actual": a} for e in ADAPTER_NAMES for a in ADAPTER_NAMES])
 EXECUTION_ERRORS = Counter(
     "torghut_execution_errors_total", "Order-path errors by category (timeout, http_5xx, contract_violation, ...).", ["category"]
 )

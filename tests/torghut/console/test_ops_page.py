@@ -82,3 +82,35 @@ def test_the_page_shows_continuity_alerts_kill_switch_lanes_executions_and_dead_
 
 def test_the_page_is_read_only(admin_client):
     assert admin_client.post("/ops/").status_code == 405
+
+
+def test_the_page_draws_lag_signals_fallback_drawdown_and_kill_switch_charts(admin_client, admin_user):
+    from datetime import timedelta
+
+    from trading.signals.models import IngestWindow
+
+    arrange_loop_state(admin_user)
+    start = timezone.now() - timedelta(minutes=10)
+    for i, (lag, rows) in enumerate([(1.5, 8), (2.0, 8), (700.0, 0), (3.0, 16)]):
+        IngestWindow.objects.create(
+            source="ta",
+            account="paper",
+            started_at=start + timedelta(seconds=30 * i),
+            reason="signals_present",
+            lag_seconds=lag,
+            rows_fetched=rows,
+            rows_accepted=rows,
+        )
+    page = admin_client.get("/ops/").content.decode()
+    for section in ("chart-lag", "chart-signals", "chart-fallback", "chart-drawdown", "chart-kill-switch"):
+        block = page.split(f'id="{section}"', 1)[1].split("</svg>", 1)[0]
+        assert "<svg" in block, section
+    lag = page.split('id="chart-lag"', 1)[1].split("</svg>", 1)[0]
+    assert 'class="series"' in lag and "limit 600 s" in lag and "now 3" in lag
+    signals = page.split('id="chart-signals"', 1)[1].split("</svg>", 1)[0]
+    assert signals.count('class="bar"') == 4
+    assert "limit 0.25" in page.split('id="chart-fallback"', 1)[1].split("</svg>", 1)[0]
+    assert "of limit 0.02" in page.split('id="chart-drawdown"', 1)[1].split("</svg>", 1)[0]
+    timeline = page.split('id="chart-kill-switch"', 1)[1].split("</svg>", 1)[0]
+    assert 'class="band active"' in timeline and 'class="band halted"' in timeline and "now halted" in timeline
+    assert "cdn" not in page.lower() and "<script" not in page
