@@ -2,7 +2,14 @@
 
 from trading.alerts.models import Alert, AlertNotification, Severity
 from trading.orders.models import Decision, Execution, ExecutionImport, SignalMemory
-from trading.signals.models import IngestCursor, IngestReason, IngestWindow, UniverseSnapshot, UniverseStatus
+from trading.signals.models import (
+    IngestCursor,
+    IngestReason,
+    IngestWindow,
+    SignalAuditRun,
+    UniverseSnapshot,
+    UniverseStatus,
+)
 from trading.strategies.models import Strategy
 
 __all__ = [
@@ -15,6 +22,7 @@ __all__ = [
     "IngestReason",
     "IngestWindow",
     "Severity",
+    "SignalAuditRun",
     "SignalMemory",
     "Strategy",
     "UniverseSnapshot",

@@ -33,6 +33,7 @@ def test_status_carries_the_ingest_reason_telemetry(api_client, signal_table, st
         "reason": "",
         "symbols": 4,
         "cache_age_seconds": body["universe"]["cache_age_seconds"],
+        "rejected": [],
     }
     assert body["continuity_state"] in {"degraded", "suppressed"}
     assert isinstance(body["market_open"], bool)

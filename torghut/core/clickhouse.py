@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +30,9 @@ QUERY_SECONDS = metrics.Histogram(
 QUERY_ERRORS = metrics.Counter(
     "torghut_clickhouse_query_errors_total", "ClickHouse query failures by query name and kind.", ["query", "kind"]
 )
+ERROR_KINDS = ("timeout", "unavailable", "query")
+# Query names whose error counters this process already exported at 0 (see metrics.counter_labels_init).
+_ERRORS_INITIALISED: set[str] = set()
 # Server error codes: 159 TIMEOUT_EXCEEDED, 209 SOCKET_TIMEOUT, 210 NETWORK_ERROR.
 _TIMEOUT_CODES = {159, 209}
 _UNAVAILABLE_CODES = {210}
@@ -74,6 +77,25 @@ class ClickHouseTarget:
 
 
 _local = threading.local()
+# Makes the client every statement runs on; None is clickhouse-driver. Tests plug in a client that runs the
+# same SQL text in chDB (current ClickHouse, in-process) through `client_factory_use`.
+ClientFactory = Callable[..., Any]
+_client_factory: ClientFactory | None = None
+
+
+@contextmanager
+def client_factory_use(factory: ClientFactory) -> Iterator[None]:
+    """Run every statement of this process on `factory(database=..., use_numpy=...)` clients until the block ends.
+
+    The client must answer `execute(sql, params, columnar=..., settings=...)` like clickhouse-driver's;
+    statements, parameters, timing, counting and error mapping stay exactly as in production.
+    """
+    global _client_factory
+    previous, _client_factory = _client_factory, factory
+    try:
+        yield
+    finally:
+        _client_factory = previous
 
 
 def target() -> ClickHouseTarget:
@@ -82,6 +104,8 @@ def target() -> ClickHouseTarget:
 
 def _client(*, database: str | None = None, connect_timeout: float | None = None, use_numpy: bool = False) -> Client:
     tgt = target()
+    if _client_factory is not None:
+        return _client_factory(database=tgt.database if database is None else database, use_numpy=use_numpy)
     key = (tgt, database, connect_timeout, use_numpy)
     cached = getattr(_local, "clients", {})
     client = cached.get(key)
@@ -115,6 +139,9 @@ def reset_connections() -> None:
 
 @contextmanager
 def _measured(name: str) -> Iterator[None]:
+    if name not in _ERRORS_INITIALISED:
+        metrics.counter_labels_init(QUERY_ERRORS, [{"query": name, "kind": kind} for kind in ERROR_KINDS])
+        _ERRORS_INITIALISED.add(name)
     started = time.perf_counter()
     try:
         yield

@@ -32,4 +32,8 @@ class IngestWindowAdmin(ReadOnlyModelAdmin):
 
 @admin.register(UniverseSnapshot)
 class UniverseSnapshotAdmin(ReadOnlyModelAdmin):
-    list_display = ("source", "status", "reason", "fetched_at", "checked_at")
+    list_display = ("source", "status", "reason", "fetched_at", "checked_at", "rejected_count")
+
+    @admin.display(description="rejected")
+    def rejected_count(self, obj: UniverseSnapshot) -> int:
+        return len(obj.rejected or ())

@@ -14,12 +14,15 @@ from django.utils import timezone
 
 from torghut.core.calendar import market_session_open
 from trading.alerts.models import Alert, Severity
-from trading.alerts.services import alert_close, alert_open
+from trading.alerts.services import alert_close, alert_closing_rule_register, alert_open
 from trading.signals.models import IngestCursor, IngestReason, IngestWindow
 
 ALWAYS_ACTIONABLE = frozenset({IngestReason.CURSOR_AHEAD_OF_STREAM, IngestReason.UNIVERSE_SOURCE_UNAVAILABLE})
 CRITICAL = frozenset({IngestReason.CURSOR_AHEAD_OF_STREAM, IngestReason.UNIVERSE_SOURCE_UNAVAILABLE, IngestReason.CLICKHOUSE_UNAVAILABLE})
 ALERT_PREFIX = "signal_continuity"
+alert_closing_rule_register(
+    prefix=f"{ALERT_PREFIX}:", rule="closes after TRADING_SIGNAL_ALERT_CLEAR_POLLS consecutive signal-bearing polls of its cursor"
+)
 
 
 def reason_actionable(*, reason: str, market_open: bool) -> bool:
@@ -59,7 +62,8 @@ def continuity_evaluate(*, now: datetime | None = None) -> list[dict]:
         key = alert_key(cursor)
         action = "none"
         if reason == IngestReason.SIGNALS_PRESENT:
-            if streak >= settings.TRADING_SIGNAL_ALERT_CLEAR_POLLS and alert_close(key=key, now=now) is not None:
+            recovered = f"signals present for {streak} consecutive poll(s)"
+            if streak >= settings.TRADING_SIGNAL_ALERT_CLEAR_POLLS and alert_close(key=key, now=now, reason=recovered) is not None:
                 action = "closed"
         elif reason:
             breached = streak >= settings.TRADING_SIGNAL_STREAK_ALERT_THRESHOLD or (

@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from torghut.core import clickhouse
 from torghut.core.metrics import Counter, Histogram
+from trading.signals import lateness
 from trading.signals import source as signal_source
-from trading.signals.models import IngestCursor, IngestReason, IngestWindow
+from trading.signals.models import IngestCursor, IngestReason, IngestWindow, SignalMinuteTally
 from trading.signals.source import CursorKey, SignalColumns, from_epoch_us
 from trading.signals.types import INDICATORS, SignalBatch
 from trading.signals.universe import Universe, universe_resolve
@@ -36,6 +37,12 @@ INGEST_SECONDS = Histogram(
 )
 ROWS = Counter("torghut_signal_rows_total", "Signal rows read by ingest, by outcome (accepted or the rejection reason).", ["outcome"])
 REASONS = Counter("torghut_signal_no_signal_reason_total", "Ingest polls by reason (one reason per poll).", ["reason"])
+LATE_ROWS = Counter(
+    "torghut_signal_late_rows_total", "Signal rows that arrived later than the allowed lateness (counted, not processed).", ["symbol"]
+)
+LATE_PROCESSED = Counter(
+    "torghut_signal_late_rows_processed_total", "Signal rows found behind the cursor within the allowed lateness and processed."
+)
 
 # Rejection reasons of single rows (bad rows never stop a poll).
 NULL_SYMBOL = "null_symbol"
@@ -53,6 +60,7 @@ class BatchResult:
     rejected: Tally = field(default_factory=Tally)
     last_key: CursorKey | None = None  # last row the cursor may move past (future rows excluded)
     newest: datetime | None = None
+    passed: int = 0  # leading rows of the fetch the cursor moves past (accepted or counted as rejects)
 
 
 def _blank(symbols: np.ndarray) -> np.ndarray:
@@ -74,6 +82,7 @@ def batch_validate(cols: SignalColumns, *, universe: frozenset[str], future_limi
     cut = int(np.argmax(future)) if future.any() else len(cols)
     if cut < len(cols):
         result.rejected[FUTURE_TIMESTAMP] = len(cols) - cut
+    result.passed = cut
     if cut == 0:
         return result
     symbols = cols.symbols[:cut]
@@ -115,6 +124,7 @@ class PollOutcome:
     batch: BatchResult = field(default_factory=BatchResult)
     lag_seconds: float | None = None
     detail: str = ""
+    rows: SignalColumns | None = None
 
 
 def _lock_cursor(*, source: str, account: str, shard: int) -> IngestCursor:
@@ -185,16 +195,27 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
         if batch.last_key is not None:
             reason = IngestReason.SIGNALS_PRESENT if batch.accepted else IngestReason.NO_SIGNALS_IN_WINDOW
             return PollOutcome(
-                reason=reason, cursor=batch.last_key, rows_fetched=fetched, batch=batch, lag_seconds=_lag(now, latest, batch.newest)
+                reason=reason,
+                cursor=batch.last_key,
+                rows_fetched=fetched,
+                batch=batch,
+                lag_seconds=_lag(now, latest, batch.newest),
+                rows=rows,
             )
 
     # Nothing the cursor may pass (no rows, or only rows stamped in the future): classify the tail.
     lag = _lag(now, latest)
 
     def outcome(reason: str, moved_to: CursorKey | None, detail: str = "") -> PollOutcome:
-        return PollOutcome(reason=reason, cursor=moved_to, rows_fetched=fetched, batch=batch, lag_seconds=lag, detail=detail)
+        return PollOutcome(reason=reason, cursor=moved_to, rows_fetched=fetched, batch=batch, lag_seconds=lag, detail=detail, rows=rows)
 
     if latest is None:
+        if probe is not None:
+            # An empty table and a cursor older than the lookback: it moves up (as on a quiet stream) instead of
+            # reporting an empty window forever.
+            advance_to = signal_source.floor_to_precision(now - timedelta(seconds=settings.TRADING_SIGNAL_EMPTY_ADVANCE_SECONDS), precision)
+            if stored is not None and stored.at < now - lookback and advance_to > stored.at:
+                return outcome(IngestReason.EMPTY_BATCH_ADVANCED, CursorKey(at=advance_to), "signal table is empty")
         return outcome(IngestReason.NO_SIGNALS_IN_WINDOW, cursor, "" if probe else "tail probe failed")
     if cursor.at > latest + lookback:
         try:
@@ -220,6 +241,66 @@ def _poll(*, stored: CursorKey | None, universe: Universe, now: datetime, batch_
     return outcome(IngestReason.NO_SIGNALS_IN_WINDOW, cursor, "tail probe is newer than the readable rows")
 
 
+@dataclass
+class LateOutcome:
+    rows: SignalColumns | None = None  # unseen rows inside the horizon (processed this poll)
+    batch: BatchResult = field(default_factory=BatchResult)
+    too_late: dict[str, int] = field(default_factory=dict)
+    too_late_keys: lateness.Keys | None = None
+    detail: str = ""
+
+
+def _late_reread(*, row: IngestCursor, stored: CursorKey | None, universe: Universe, now: datetime, shard: int) -> LateOutcome:
+    """Re-read the lateness horizon behind the cursor and keep what no earlier poll processed."""
+    band_from = now - 2 * lateness.horizon()
+    if stored is None or stored.at <= band_from or not universe.usable:
+        return LateOutcome()
+    try:
+        only = signal_source.shard_filter(universe=universe.symbols, shard=shard, shards=settings.TRADING_INGEST_SHARDS)
+        again = signal_source.fetch_after(stored, limit=0, shard=only, horizon_from=band_from)
+    except clickhouse.ClickHouseError as exc:
+        # Nothing is remembered as seen, so the next poll re-reads the same horizon.
+        return LateOutcome(detail=f"lateness re-read failed: {str(exc)[:200]}")
+    split = lateness.late_split(again, seen=lateness.seen_load(cursor=row, since=band_from), process_from=now - lateness.horizon())
+    out = LateOutcome(rows=split.late, too_late=split.too_late, too_late_keys=split.too_late_keys)
+    if split.late is not None:
+        future_limit = now + timedelta(seconds=settings.TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS)
+        out.batch = batch_validate(split.late, universe=universe.symbols, future_limit=future_limit)
+    return out
+
+
+def _concat(first: SignalBatch, second: SignalBatch) -> SignalBatch:
+    if not first:
+        return second
+    if not second:
+        return first
+    return SignalBatch(
+        **{
+            name: np.concatenate([getattr(first, name), getattr(second, name)])
+            for name in ("symbols", "ts_us", "seqs", "sources", "window_sizes", "prices", "indicators")
+        }
+    )
+
+
+def _tally(*, source: str, account: str, parts: list[lateness.Keys]) -> None:
+    """Add this poll's processed rows to the per-(symbol, minute) counts the audit compares with ClickHouse."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return
+    symbols = np.concatenate([p.symbols.astype(str) for p in parts])
+    minutes = np.concatenate([p.ts_us for p in parts]) // 60_000_000
+    names, codes = np.unique(symbols, return_inverse=True)
+    groups, counts = np.unique(codes.astype(np.int64) * (1 << 32) + minutes, return_counts=True)
+    table = connection.ops.quote_name(SignalMinuteTally._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (source, account, symbol, minute, rows) "
+            "SELECT %s, %s, s, to_timestamp(m * 60), n FROM unnest(%s::text[], %s::bigint[], %s::int[]) AS t(s, m, n) "
+            f"ON CONFLICT (source, account, symbol, minute) DO UPDATE SET rows = {table}.rows + EXCLUDED.rows",
+            [source, account, names[groups >> 32].tolist(), (groups & 0xFFFFFFFF).tolist(), counts.tolist()],
+        )
+
+
 class SignalConsumer(Protocol):
     """What ingest hands accepted signals to, inside its transaction (the order path plugs in here)."""
 
@@ -233,6 +314,13 @@ def signal_consumer_register(consumer: SignalConsumer) -> None:
     """Set the one consumer of accepted signals (`trading.apps` plugs in the order path)."""
     global _consumer
     _consumer = consumer
+
+
+def signals_hand_off(*, signals: SignalBatch, account: str) -> int:
+    """Give accepted signals to the registered consumer (inside the caller's transaction); returns decisions made."""
+    if _consumer is None:
+        raise RuntimeError("no signal consumer registered: the trading app is not ready")
+    return int(_consumer(signals=signals, account=account).decisions or 0)
 
 
 def signals_ingest(
@@ -251,17 +339,31 @@ def signals_ingest(
         stored = _stored_key(row)
         before = row.as_dict()
         outcome = _poll(stored=stored, universe=universe, now=now, batch_size=batch_size or settings.TRADING_INGEST_BATCH_SIZE, shard=shard)
+        late = _late_reread(row=row, stored=stored, universe=universe, now=now, shard=shard)
+        # Late rows are older than the head batch: they go first, as ingest hands rows in event-time order.
+        accepted = _concat(late.batch.accepted, outcome.batch.accepted)
+        if late.batch.accepted and outcome.reason in (
+            IngestReason.NO_SIGNALS_IN_WINDOW,
+            IngestReason.CURSOR_TAIL_STABLE,
+            IngestReason.EMPTY_BATCH_ADVANCED,
+        ):
+            outcome.reason = IngestReason.SIGNALS_PRESENT
         decisions = 0
-        if outcome.batch.accepted:
-            if _consumer is None:
-                raise RuntimeError("no signal consumer registered: the trading app is not ready")
-            decisions = int(_consumer(signals=outcome.batch.accepted, account=account).decisions or 0)
+        if accepted:
+            decisions = signals_hand_off(signals=accepted, account=account)
+        processed = [lateness.keys_of(outcome.rows, outcome.batch.passed)] if outcome.rows is not None else []
+        if late.rows is not None:
+            processed.append(lateness.keys_of(late.rows, late.batch.passed))
+        _tally(source=source, account=account, parts=processed)
+        seen = processed + ([late.too_late_keys] if late.too_late_keys is not None else [])
+        lateness.seen_store(cursor=row, parts=seen, since=now - 2 * lateness.horizon())
         if outcome.cursor is not None:
             row.cursor_at, row.cursor_symbol, row.cursor_seq = outcome.cursor.at, outcome.cursor.symbol, outcome.cursor.seq
         row.streaks = {outcome.reason: int((row.streaks or {}).get(outcome.reason, 0)) + 1}
         row.last_reason = outcome.reason
         row.save(update_fields=["cursor_at", "cursor_symbol", "cursor_seq", "streaks", "last_reason", "updated_at"])
         batch = outcome.batch
+        rejected = Tally(batch.rejected) + late.batch.rejected
         window = IngestWindow.objects.create(
             source=source,
             account=account,
@@ -269,10 +371,13 @@ def signals_ingest(
             started_at=now,
             window_start=stored.at if stored else None,
             window_end=outcome.cursor.at if outcome.cursor else None,
-            rows_fetched=outcome.rows_fetched,
-            rows_accepted=len(batch.accepted),
-            rows_rejected=sum(batch.rejected.values()),
-            rejected_by_reason=dict(batch.rejected),
+            rows_fetched=outcome.rows_fetched + (len(late.rows) if late.rows is not None else 0),
+            rows_accepted=len(accepted),
+            rows_rejected=sum(rejected.values()),
+            rejected_by_reason=dict(rejected),
+            rows_late=len(late.rows) if late.rows is not None else 0,
+            rows_too_late=sum(late.too_late.values()),
+            too_late_by_symbol=late.too_late,
             decisions=decisions,
             reason=outcome.reason,
             lag_seconds=outcome.lag_seconds,
@@ -280,15 +385,20 @@ def signals_ingest(
             cursor_before=before,
             cursor_after=row.as_dict(),
             universe_status=universe.status,
-            detail=outcome.detail,
+            detail="; ".join(d for d in (outcome.detail, late.detail) if d),
         )
     elapsed = time.perf_counter() - started
     INGEST_SECONDS.observe(elapsed)
     REASONS.labels(reason=outcome.reason).inc()
-    if batch.accepted:
-        ROWS.labels(outcome="accepted").inc(len(batch.accepted))
-    for why, count in batch.rejected.items():
+    if accepted:
+        ROWS.labels(outcome="accepted").inc(len(accepted))
+    for why, count in rejected.items():
         ROWS.labels(outcome=why).inc(count)
+    if late.rows is not None:
+        LATE_PROCESSED.inc(len(late.rows))
+    for symbol, count in late.too_late.items():
+        LATE_ROWS.labels(symbol=symbol).inc(count)
+        logger.warning("ingest %s/%s#%s: %d row(s) of %s later than the allowed lateness", source, account, shard, count, symbol)
     if outcome.reason != IngestReason.SIGNALS_PRESENT:
         logger.info("ingest %s/%s#%s: %s %s", source, account, shard, outcome.reason, outcome.detail)
     return window

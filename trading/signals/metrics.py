@@ -9,7 +9,7 @@ from prometheus_client.core import GaugeMetricFamily
 from torghut.core.calendar import market_session_open
 from trading.alerts.models import Alert
 from trading.signals.continuity import ALERT_PREFIX
-from trading.signals.models import IngestCursor, IngestWindow, UniverseSnapshot
+from trading.signals.models import IngestCursor, IngestWindow, SignalAuditRun, UniverseSnapshot
 
 _STATUS_VALUE = {"ok": 1.0, "static": 1.0, "degraded": 0.5, "unavailable": 0.0}
 
@@ -58,3 +58,13 @@ def continuity_metrics() -> Iterable[GaugeMetricFamily]:
         status.add_metric([snapshot.source], _STATUS_VALUE.get(snapshot.status, 0.0))
     yield symbols
     yield status
+
+    missing = GaugeMetricFamily(
+        "torghut_signal_audit_missing_rows",
+        "Rows ClickHouse holds that ingest did not process, found by the latest signals audit.",
+        labels=["source", "account"],
+    )
+    latest = SignalAuditRun.objects.order_by("-id").values("source", "account", "missing_rows").first()
+    if latest is not None:
+        missing.add_metric([latest["source"], latest["account"]], float(latest["missing_rows"]))
+    yield missing

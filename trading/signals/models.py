@@ -71,6 +71,11 @@ class IngestWindow(models.Model):
     cursor_after = models.JSONField(default=dict, blank=True)
     universe_status = models.CharField(max_length=16, blank=True, default="")
     detail = models.TextField(blank=True, default="")
+    rows_late = models.PositiveIntegerField(default=0, help_text="Rows found behind the cursor within the allowed lateness, processed now.")
+    rows_too_late = models.PositiveIntegerField(
+        default=0, help_text="Rows found behind the cursor past the allowed lateness: not processed."
+    )
+    too_late_by_symbol = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -84,6 +89,54 @@ class IngestWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.reason} {self.rows_accepted}/{self.rows_fetched}"
+
+
+class IngestSeenKeys(models.Model):
+    """The keys one poll processed whose event time is still inside the lateness horizon (packed numpy
+    arrays): the next polls re-read the horizon and skip these, so a late row is processed exactly once."""
+
+    cursor = models.ForeignKey(IngestCursor, on_delete=models.CASCADE, related_name="seen_keys")
+    newest_at = models.DateTimeField(help_text="Newest event time among the keys (the row goes once it leaves the horizon).")
+    keys = models.BinaryField()
+
+    class Meta:
+        indexes = [models.Index(fields=["cursor", "newest_at"], name="ingest_seen_cursor_newest")]
+
+
+class SignalMinuteTally(models.Model):
+    """Rows ingest processed per (source, account, symbol, minute of event time): what the audit compares
+    with ClickHouse's count of the same minute."""
+
+    source = models.CharField(max_length=64)
+    account = models.CharField(max_length=64)
+    symbol = models.CharField(max_length=64)
+    minute = models.DateTimeField()
+    rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "account", "symbol", "minute"], name="signal_minute_tally_key")]
+        indexes = [models.Index(fields=["source", "account", "minute"], name="signal_minute_tally_minute")]
+
+
+class SignalAuditRun(models.Model):
+    """One reconciliation of ClickHouse rows against processed rows (`signals_audit`): the gaps it found
+    per (symbol, minute) and whether it re-ingested them."""
+
+    started_at = models.DateTimeField(db_index=True)
+    source = models.CharField(max_length=64)
+    account = models.CharField(max_length=64)
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    minutes_checked = models.PositiveIntegerField(default=0)
+    missing_rows = models.PositiveIntegerField(default=0)
+    gaps = models.JSONField(default=list, blank=True, help_text="[{symbol, minute, clickhouse, processed}] where ClickHouse holds more.")
+    repaired_rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.source}/{self.account}: {self.missing_rows} missing"
 
 
 class UniverseStatus(models.TextChoices):
@@ -102,6 +155,9 @@ class UniverseSnapshot(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True, help_text="When the source was last asked.")
     status = models.CharField(max_length=16, choices=UniverseStatus.choices, default=UniverseStatus.UNAVAILABLE)
     reason = models.CharField(max_length=300, blank=True, default="")
+    rejected = models.JSONField(
+        default=list, blank=True, help_text="[{symbol, reason}] names of the last answer that failed validation (never queried)."
+    )
 
     class Meta:
         constraints = [

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
+from torghut.core import clickhouse
 from torghut.core.calendar import market_session_open
+from trading import ports
 from trading.alerts.selectors import alerts_open
 from trading.signals.continuity import alert_key, continuity_state
 from trading.signals.models import IngestCursor, IngestWindow
@@ -79,3 +82,44 @@ def signal_continuity_snapshot() -> dict:
         ),
         "open_alerts": open_alerts,
     }
+
+
+# Reasons `/trading/health` gives for being degraded: codes only, no detail (the caller is anonymous).
+HEALTH_REASONS = (
+    "database_unavailable",
+    "signal_continuity_alerting",
+    "signal_continuity_degraded",
+    "universe_unavailable",
+    "clickhouse_unavailable",
+    "kill_switch_unreadable",
+)
+
+
+def trading_health() -> dict:
+    """`healthy`, or `degraded` with reason codes, for load balancers and probes.
+
+    Reads what `/trading/status` shows (continuity state, universe status, kill switch through its port)
+    plus one bounded ClickHouse ping; it computes none of those figures itself.
+    """
+    reasons: list[str] = []
+    try:
+        snapshot = signal_continuity_snapshot()
+    except DatabaseError:
+        snapshot = None
+        reasons.append("database_unavailable")
+    if snapshot is not None:
+        if snapshot["continuity_state"] in ("alerting", "degraded"):
+            reasons.append(f"signal_continuity_{snapshot['continuity_state']}")
+        if snapshot["universe"]["status"] == "unavailable":
+            reasons.append("universe_unavailable")
+    try:
+        clickhouse.ping(timeout=settings.READYZ_TIMEOUT)
+    except clickhouse.ClickHouseError:
+        reasons.append("clickhouse_unavailable")
+    try:
+        switch = ports.emergency_stop_state()
+    except DatabaseError:
+        switch = {"state": None}
+    if switch.get("state") is None or switch.get("readable") is False:
+        reasons.append("kill_switch_unreadable")
+    return {"status": "degraded" if reasons else "healthy", "reasons": reasons}

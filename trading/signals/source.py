@@ -64,6 +64,16 @@ class CursorKey:
 class TableShape:
     table: str
     time_precision: int  # 0 for DateTime, 3 for DateTime64(3)
+    replacing: bool = False  # a (Replicated)ReplacingMergeTree: read with FINAL so each key comes once, newest version
+    has_is_final: bool = False  # the production column set: provisional rows (is_final = 0) are never read
+
+    @property
+    def final(self) -> str:
+        return " FINAL" if self.replacing else ""
+
+    @property
+    def final_only(self) -> str:
+        return " AND `is_final` = 1" if self.has_is_final else ""
 
 
 _shape_cache: dict[tuple[str, str, str], TableShape] = {}
@@ -96,14 +106,49 @@ def table_shape() -> TableShape:
         )
         if not rows:
             raise clickhouse.ClickHouseQueryError(f"signals_time_type: column {settings.TRADING_SIGNAL_TIME_COLUMN} of {table} not found")
-        shape = TableShape(table=table, time_precision=time_precision_of(rows[0][0]))
+        engine = clickhouse.query(
+            "signals_table_engine",
+            "SELECT engine FROM system.tables WHERE database = %(db)s AND name = %(t)s",
+            {"db": database or clickhouse.target().database, "t": name},
+        )
+        final = clickhouse.query(
+            "signals_is_final_column",
+            "SELECT count() FROM system.columns WHERE database = %(db)s AND table = %(t)s AND name = 'is_final'",
+            {"db": database or clickhouse.target().database, "t": name},
+        )
+        shape = TableShape(
+            table=table,
+            time_precision=time_precision_of(rows[0][0]),
+            replacing=bool(engine) and engine[0][0].endswith("ReplacingMergeTree"),
+            has_is_final=bool(final and final[0][0]),
+        )
         _shape_cache[key] = shape
     return shape
+
+
+_precision_cache: dict[tuple[str, str], int] = {}
+
+
+def time_precision_for(table: str, column: str = "event_ts") -> int:
+    """Fractional digits of `column` of any table with the signal layout (research's price tables), cached."""
+    key = (settings.CLICKHOUSE_URL, f"{table}.{column}")
+    if key not in _precision_cache:
+        database, _, name = table.rpartition(".")
+        rows = clickhouse.query(
+            "signals_time_type",
+            "SELECT type FROM system.columns WHERE database = %(db)s AND table = %(t)s AND name = %(c)s",
+            {"db": database or clickhouse.target().database, "t": name, "c": column},
+        )
+        if not rows:
+            raise clickhouse.ClickHouseQueryError(f"signals_time_type: column {column} of {table} not found")
+        _precision_cache[key] = time_precision_of(rows[0][0])
+    return _precision_cache[key]
 
 
 def forget_table_shape() -> None:
     """Drop cached column types (after the table was re-created with another type)."""
     _shape_cache.clear()
+    _precision_cache.clear()
 
 
 def floor_to_precision(at: datetime, precision: int) -> datetime:
@@ -159,11 +204,14 @@ def shard_filter(*, universe: frozenset[str], shard: int, shards: int) -> ShardF
     return ShardFilter(symbols=mine, universe=tuple(sorted(universe)), first=shard == 0)
 
 
-def _fetch_sql(shard: ShardFilter | None, *, hold: bool = False) -> str:
+def _fetch_sql(shard: ShardFilter | None, *, hold: bool = False, horizon: bool = False) -> str:
     q = clickhouse.quote_identifier
     sym, ts, seq = (q(c) for c in _key_columns())
     columns = ", ".join([sym, ts, seq, *(q(c) for c in VALUE_COLUMNS)])
     where = f"({ts} > %(at)s OR ({ts} = %(at)s AND ({sym} > %(sym)s OR ({sym} = %(sym)s AND {seq} > %(seq)s))))"
+    if horizon:
+        # The lateness re-read: rows after the horizon's start and at or before the cursor.
+        where = f"{ts} > %(horizon_from)s AND ({ts} < %(at)s OR ({ts} = %(at)s AND ({sym} < %(sym)s OR ({sym} = %(sym)s AND {seq} <= %(seq)s))))"
     if hold:
         # Rows still settling are left for a later poll; rows stamped in the future are still read (and refused).
         where += f" AND NOT ({ts} > %(hold_from)s AND {ts} <= %(hold_until)s)"
@@ -172,7 +220,9 @@ def _fetch_sql(shard: ShardFilter | None, *, hold: bool = False) -> str:
         if shard.first:
             parts.append(f"{sym} NOT IN %(universe)s")
         where += f" AND ({' OR '.join(parts)})"
-    return f"SELECT {columns} FROM {q(table_shape().table)} WHERE {where} ORDER BY {ts}, {sym}, {seq} LIMIT %(limit)s"
+    shape = table_shape()
+    limit = "" if horizon else " LIMIT %(limit)s"
+    return f"SELECT {columns} FROM {q(shape.table)}{shape.final} WHERE {where}{shape.final_only} ORDER BY {ts}, {sym}, {seq}{limit}"
 
 
 def settled_until(*, now: datetime, settle_seconds: float, precision: int) -> datetime:
@@ -181,27 +231,75 @@ def settled_until(*, now: datetime, settle_seconds: float, precision: int) -> da
     return floor_to_precision(now - timedelta(seconds=settle_seconds) - unit, precision)
 
 
-def fetch_raw(cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None, hold: tuple[datetime, datetime] | None = None) -> list:
+def fetch_raw(
+    cursor: CursorKey,
+    *,
+    limit: int,
+    shard: ShardFilter | None = None,
+    hold: tuple[datetime, datetime] | None = None,
+    horizon_from: datetime | None = None,
+) -> list:
     """The driver's numpy columns of the rows strictly after `cursor` ([] when there are none); with
-    `hold` = (from, until), rows stamped in (from, until] are left out."""
+    `hold` = (from, until), rows stamped in (from, until] are left out. With `horizon_from`, instead every
+    row stamped after it and at or before `cursor` (the lateness re-read, unlimited: the horizon bounds it)."""
     if shard is not None and not shard.symbols and not shard.first:
         return []
     precision = table_shape().time_precision
     params = {"at": time_literal(cursor.at, precision), "sym": cursor.symbol, "seq": int(cursor.seq), "limit": int(limit)}
-    if hold is not None:
+    if hold is not None and horizon_from is None:
         params.update(hold_from=time_literal(hold[0], precision), hold_until=time_literal(hold[1], precision))
+    if horizon_from is not None:
+        params["horizon_from"] = time_literal(horizon_from, precision)
     if shard is not None:
         params.update(shard_symbols=shard.symbols, universe=shard.universe)  # tuples render as IN lists
-    return clickhouse.query("signals_fetch", _fetch_sql(shard, hold=hold is not None), params, columnar=True, use_numpy=True)
+    sql = _fetch_sql(shard, hold=hold is not None and horizon_from is None, horizon=horizon_from is not None)
+    return clickhouse.query("signals_refetch_horizon" if horizon_from else "signals_fetch", sql, params, columnar=True, use_numpy=True)
 
 
 def fetch_after(
-    cursor: CursorKey, *, limit: int, shard: ShardFilter | None = None, hold: tuple[datetime, datetime] | None = None
+    cursor: CursorKey,
+    *,
+    limit: int,
+    shard: ShardFilter | None = None,
+    hold: tuple[datetime, datetime] | None = None,
+    horizon_from: datetime | None = None,
 ) -> SignalColumns | None:
-    """Rows strictly after `cursor` in (event_ts, symbol, seq) order, as columns; None when there are none."""
-    columns = fetch_raw(cursor, limit=limit, shard=shard, hold=hold)
+    """Rows strictly after `cursor` in (event_ts, symbol, seq) order, as columns; None when there are none.
+    With `horizon_from`: the rows in (horizon_from, cursor] instead (see `fetch_raw`)."""
+    columns = fetch_raw(cursor, limit=limit, shard=shard, hold=hold, horizon_from=horizon_from)
     if not columns or not len(columns[0]):
         return None
+    return _dedup(_columns(columns))
+
+
+def fetch_symbol_range(*, symbol: str, start: datetime, end: datetime) -> SignalColumns | None:
+    """Every row of `symbol` stamped in [start, end), newest versions only (the audit's repair)."""
+    shape = table_shape()
+    q = clickhouse.quote_identifier
+    sym, ts, seq = (q(c) for c in _key_columns())
+    columns = ", ".join([sym, ts, seq, *(q(c) for c in VALUE_COLUMNS)])
+    rows = clickhouse.query(
+        "signals_fetch_symbol_range",
+        f"SELECT {columns} FROM {q(shape.table)}{shape.final} WHERE {sym} = %(sym)s AND {ts} >= %(start)s AND {ts} < %(end)s"
+        f"{shape.final_only} ORDER BY {ts}, {sym}, {seq}",
+        {"sym": symbol, "start": time_literal(start, shape.time_precision), "end": time_literal(end, shape.time_precision)},
+        columnar=True,
+        use_numpy=True,
+    )
+    if not rows or not len(rows[0]):
+        return None
+    return _dedup(_columns(rows))
+
+
+def _float_column(col) -> np.ndarray:
+    # Nullable(Float64) arrives as objects with None; NaN makes the row a counted bad_indicator.
+    arr = np.asarray(col)
+    if arr.dtype == object:
+        return np.array([np.nan if v is None else v for v in arr.tolist()], dtype=np.float64)
+    return arr.astype(np.float64, copy=False)
+
+
+def _columns(columns: list) -> SignalColumns:
     symbols, event_ts, seqs, sources, window_sizes, *indicators = columns
     return SignalColumns(
         symbols=symbols,
@@ -209,7 +307,26 @@ def fetch_after(
         seqs=np.asarray(seqs),
         sources=sources,
         window_sizes=window_sizes,
-        indicators=np.column_stack([np.asarray(col, dtype=np.float64) for col in indicators]),
+        indicators=np.column_stack([_float_column(col) for col in indicators]),
+    )
+
+
+def _dedup(cols: SignalColumns) -> SignalColumns:
+    """One row per (event_ts, symbol, seq): un-merged versions of a key (a table read without FINAL) are
+    adjacent in the read order, and the last one read is kept."""
+    if len(cols) < 2:
+        return cols
+    same = (cols.ts_us[1:] == cols.ts_us[:-1]) & (cols.seqs[1:] == cols.seqs[:-1]) & (cols.symbols[1:] == cols.symbols[:-1])
+    if not same.any():
+        return cols
+    keep = np.append(~same, True)
+    return SignalColumns(
+        symbols=cols.symbols[keep],
+        ts_us=cols.ts_us[keep],
+        seqs=cols.seqs[keep],
+        sources=cols.sources[keep],
+        window_sizes=cols.window_sizes[keep],
+        indicators=cols.indicators[keep],
     )
 
 
@@ -316,7 +433,9 @@ def latest_prices(*, symbols: list[str], since: datetime) -> dict[str, float]:
     sym, ts, _ = (q(c) for c in _key_columns())
     rows = clickhouse.query(
         "signals_latest_prices",
-        f"SELECT {sym}, argMax(vwap_w5m, {ts}) FROM {q(shape.table)} WHERE {sym} IN %(symbols)s AND {ts} >= %(since)s GROUP BY {sym}",
+        # `vwap_w5m > 0` also drops NULL (production's column is Nullable): the newest usable price wins.
+        f"SELECT {sym}, argMax(vwap_w5m, {ts}) FROM {q(shape.table)} "
+        f"WHERE {sym} IN %(symbols)s AND {ts} >= %(since)s AND vwap_w5m > 0 GROUP BY {sym}",
         {"symbols": tuple(symbols), "since": time_literal(since, shape.time_precision)},
     )
-    return {symbol: float(price) for symbol, price in rows if price == price and price > 0}
+    return {symbol: float(price) for symbol, price in rows if price is not None and price == price and price > 0}

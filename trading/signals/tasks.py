@@ -9,10 +9,12 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from torghut.core.tasks import torghut_task
+from trading.signals.audit import signals_audit
 from trading.signals.continuity import continuity_evaluate
 
 # --- decisions and executions (issue 4) ---
 from trading.signals.ingest import ingest_windows_prune, signals_ingest
+from trading.signals.lateness import late_rows_evaluate
 
 
 @torghut_task(name="trading.ingest_signals", transient=(OperationalError,), max_retries=2)
@@ -36,8 +38,9 @@ def ingest_signals(shard: int | None = None) -> dict:
 
 @torghut_task(name="trading.evaluate_signal_staleness", transient=(OperationalError,), max_retries=2)
 def evaluate_signal_staleness() -> list[dict]:
-    """Open, refresh or clear continuity alerts from the latest ingest state (beat)."""
+    """Open, refresh or clear continuity alerts (and late-row alerts) from the latest ingest state (beat)."""
 
+    late_rows_evaluate()
     return continuity_evaluate()
 
 
@@ -49,3 +52,11 @@ def prune_ingest_windows() -> int:
     if days <= 0:
         return 0
     return ingest_windows_prune(older_than=timezone.now() - timedelta(days=days))
+
+
+@torghut_task(name="trading.audit_signals", transient=(OperationalError,), max_retries=2)
+def audit_signals() -> dict:
+    """Reconcile the last hour of ClickHouse rows with processed rows (beat); gaps are reported, not repaired."""
+
+    run = signals_audit(since=timezone.now() - timedelta(hours=1))
+    return {"run": run.pk, "missing_rows": run.missing_rows, "gaps": len(run.gaps)}

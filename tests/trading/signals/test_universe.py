@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from trading.signals.metrics import continuity_metrics
 from trading.signals.models import UniverseSnapshot
-from trading.signals.universe import universe_assert_authoritative, universe_resolve, universe_status_snapshot
+from trading.signals.source import shard_filter
+from trading.signals.universe import (
+    REJECT_REASONS,
+    SYMBOLS_REJECTED,
+    universe_assert_authoritative,
+    universe_resolve,
+    universe_status_snapshot,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +112,75 @@ def test_a_degraded_cache_that_ages_out_between_retries_fails_closed(jangar, set
     now = timezone.now()
     assert universe_resolve(now=now).status == "degraded"
     assert universe_resolve(now=now + timedelta(seconds=30)).status == "unavailable"
+
+
+def _rejected_total(source: str, reason: str) -> float:
+    return SYMBOLS_REJECTED.labels(source=source, reason=reason)._value.get()
+
+
+def test_invalid_jangar_names_are_rejected_with_a_reason_counted_and_the_valid_ones_kept(jangar):
+    before = {r: _rejected_total("jangar", r) for r in ("invalid_characters", "too_long", "not_a_string", "blank")}
+    jangar.body = {"symbols": ["aapl", "AAPL;DROP", "invalid!", "BRK.B", "BF-B", "A" * 16, 42, " ", "1ABC", "MSFT"]}
+
+    universe = universe_resolve()
+
+    assert universe.status == "ok" and universe.symbols == frozenset({"AAPL", "BRK.B", "BF-B", "MSFT"})
+    assert list(universe.rejected) == [
+        {"symbol": "AAPL;DROP", "reason": "invalid_characters"},
+        {"symbol": "INVALID!", "reason": "invalid_characters"},
+        {"symbol": "A" * 16, "reason": "too_long"},
+        {"symbol": "42", "reason": "not_a_string"},
+        {"symbol": "", "reason": "blank"},
+        {"symbol": "1ABC", "reason": "invalid_characters"},
+    ]
+    snapshot = UniverseSnapshot.objects.get(source="jangar")
+    assert snapshot.rejected == list(universe.rejected) and "6 invalid symbol(s) rejected" in snapshot.reason
+    status = universe_status_snapshot()
+    assert status["symbols"] == 4 and len(status["rejected"]) == 6
+    assert _rejected_total("jangar", "invalid_characters") - before["invalid_characters"] == 3
+    assert _rejected_total("jangar", "too_long") - before["too_long"] == 1
+    assert _rejected_total("jangar", "not_a_string") - before["not_a_string"] == 1
+    assert _rejected_total("jangar", "blank") - before["blank"] == 1
+
+
+def test_rejected_names_never_reach_a_clickhouse_query(jangar):
+    jangar.body = {"symbols": ["AAPL", "AAPL;DROP", "MSFT') OR 1=1 --"]}
+    universe = universe_resolve()
+    only = shard_filter(universe=universe.symbols, shard=0, shards=2)
+    assert set(only.universe) == {"AAPL"} and set(only.symbols) <= {"AAPL"}
+
+
+def test_a_jangar_answer_with_only_invalid_names_is_a_failure_that_records_them(jangar):
+    _cache(400)
+    jangar.body = {"symbols": ["AAPL;DROP", "bad name"]}
+    universe = universe_resolve()
+    assert universe.status == "degraded" and universe.symbols == frozenset({"AAPL", "MSFT"}), "the cached universe stays in use"
+    snapshot = UniverseSnapshot.objects.get(source="jangar")
+    assert "no valid symbol (2 rejected)" in snapshot.reason
+    assert [r["reason"] for r in snapshot.rejected] == ["invalid_characters", "invalid_characters"]
+
+
+def test_invalid_static_names_are_rejected_and_counted_once_per_change_of_the_list(settings):
+    settings.TRADING_UNIVERSE_SOURCE = "static"
+    settings.TRADING_UNIVERSE_STATIC_SYMBOLS = ["AAPL", "invalid!", "SPY"]
+    before = _rejected_total("static", "invalid_characters")
+
+    first, second = universe_resolve(), universe_resolve()
+
+    assert first.status == "static" and first.symbols == frozenset({"AAPL", "SPY"})
+    assert second.rejected == ({"symbol": "INVALID!", "reason": "invalid_characters"},)
+    assert _rejected_total("static", "invalid_characters") - before == 1, "the same list re-read each poll is counted once"
+    settings.TRADING_UNIVERSE_STATIC_SYMBOLS = ["invalid!", "AAPL;DROP"]
+    universe = universe_resolve()
+    assert universe.status == "unavailable" and "no valid symbol" in universe.reason
+    assert _rejected_total("static", "invalid_characters") - before == 3
+
+
+def test_the_rejected_counter_is_exported_at_zero_for_every_source_and_reason():
+    exported = {
+        (s.labels["source"], s.labels["reason"])
+        for family in SYMBOLS_REJECTED.collect()
+        for s in family.samples
+        if s.name.endswith("_total")
+    }
+    assert {("jangar", r) for r in REJECT_REASONS} <= exported and {("static", r) for r in REJECT_REASONS} <= exported

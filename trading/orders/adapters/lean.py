@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,6 +22,8 @@ from trading.orders.adapters.base import (
     OrderRequest,
     OrderState,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _decimal(value: Any, what: str) -> Decimal | None:
@@ -57,6 +60,31 @@ def parse_lean_order(body: Any, *, client_order_id: str) -> OrderState:
         filled_at=filled_at,
         raw=body,
     )
+
+
+class LeanSubmitContractViolation(AdapterContractViolation):
+    """LEAN answered a submit for another symbol, side or quantity: it did not take the order we sent, so the
+    next adapter may (the odd order at LEAN is logged for the operator)."""
+
+    reason = "submit_contract_violation"
+    certain_not_placed = True
+
+
+def _same_order(body: Any, order: OrderRequest) -> None:
+    if not isinstance(body, dict):
+        return  # parse_lean_order names the malformed answer
+    sent = {"symbol": order.symbol, "side": order.side, "qty": Decimal(str(order.quantity))}
+    for field, expected in sent.items():
+        if field not in body:
+            continue  # an answer without the echo is allowed; one that contradicts it is not
+        got = body[field]
+        try:
+            same = Decimal(str(got)) == expected if field == "qty" else got == expected
+        except InvalidOperation:
+            same = False
+        if not same:
+            logger.error("LEAN answered order %s with %s=%r (sent %r)", order.client_order_id, field, got, expected)
+            raise LeanSubmitContractViolation(f"submit answer has {field}={got!r}, the order has {expected!r}")
 
 
 class LeanAdapter:
@@ -111,7 +139,9 @@ class LeanAdapter:
             raise OrderRejected(response.text[:500])
         if response.status_code not in (200, 201, 202):
             raise AdapterContractViolation(f"unexpected HTTP {response.status_code} on submit")
-        return parse_lean_order(self._json(response), client_order_id=order.client_order_id)
+        body = self._json(response)
+        _same_order(body, order)
+        return parse_lean_order(body, client_order_id=order.client_order_id)
 
     def get_order(self, client_order_id: str) -> OrderState | None:
         response = self._call("GET", f"/v1/orders/{client_order_id}")
