@@ -87,11 +87,20 @@ ensure_redis() {
   if ! command -v redis-cli >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
     apt_install redis-server redis-tools
   fi
+  # A Redis this script starts requires a password, generated once into $VAR/redis/password (mode 600);
+  # dev_env.sh and test.sh put it into REDIS_URL. A Redis that already answers is reused as it is.
+  local secret="$VAR/redis/password"
+  [[ -s "$secret" ]] && export REDISCLI_AUTH="$(cat "$secret")"
   if [[ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" != "PONG" ]]; then
-    step "redis: not answering on $REDIS_HOST:$REDIS_PORT, starting it"
+    step "redis: not answering on $REDIS_HOST:$REDIS_PORT, starting it (password in $secret)"
     mkdir -p "$VAR/redis"
-    redis-server --daemonize yes --bind "$REDIS_HOST" --port "$REDIS_PORT" --dir "$VAR/redis" \
-      --appendonly yes --maxmemory-policy noeviction --logfile "$VAR/redis/redis.log" >/dev/null \
+    if [[ ! -s "$secret" ]]; then
+      (umask 077; "$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))' > "$secret")
+    fi
+    export REDISCLI_AUTH="$(cat "$secret")"
+    # requirepass goes in through stdin so the secret is not on the process list.
+    printf 'requirepass %s\n' "$REDISCLI_AUTH" | redis-server - --daemonize yes --bind "$REDIS_HOST" --port "$REDIS_PORT" \
+      --dir "$VAR/redis" --appendonly yes --maxmemory-policy noeviction --logfile "$VAR/redis/redis.log" >/dev/null \
       || die "redis" "redis-server failed to start (see $VAR/redis/redis.log)"
     wait_for 20 bash -c "[[ \"\$(redis-cli -h $REDIS_HOST -p $REDIS_PORT ping 2>/dev/null)\" == PONG ]]" \
       || die "redis" "did not answer on $REDIS_HOST:$REDIS_PORT within 20s"

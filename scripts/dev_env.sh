@@ -5,6 +5,10 @@ export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$ROOT/var/prometheu
 export WEB_HOST="${WEB_HOST:-127.0.0.1}" WEB_PORT="${WEB_PORT:-8000}"
 export FLOWER_HOST="${FLOWER_HOST:-127.0.0.1}" FLOWER_PORT="${FLOWER_PORT:-5555}"
 export FLOWER_BASIC_AUTH="${FLOWER_BASIC_AUTH:-flower:flower}"
+# The Redis bootstrap started has a generated password (var/redis/password): every process connects with it.
+if [[ -z "${REDIS_URL:-}" && -s "${TORGHUT_VAR_DIR:-$ROOT/var}/redis/password" ]]; then
+  export REDIS_URL="redis://:$(cat "${TORGHUT_VAR_DIR:-$ROOT/var}/redis/password")@127.0.0.1:${REDIS_PORT:-6379}/0"
+fi
 # The simulator stands in for jangar on loopback, so development runs the authoritative universe path.
 export SIMULATOR_PORT="${SIMULATOR_PORT:-8765}"
 export TRADING_UNIVERSE_SOURCE="${TRADING_UNIVERSE_SOURCE:-jangar}"

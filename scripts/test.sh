@@ -4,6 +4,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export TORGHUT_TESTING=1
+# The Redis bootstrap started has a generated password; tests keep their own database (14) on it.
+if [[ -z "${REDIS_URL:-}" && -s "${TORGHUT_VAR_DIR:-$ROOT/var}/redis/password" ]]; then
+  export REDIS_URL="redis://:$(cat "${TORGHUT_VAR_DIR:-$ROOT/var}/redis/password")@127.0.0.1:${REDIS_PORT:-6379}/14"
+fi
 export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$ROOT/var/prometheus-test}"
 rm -rf "$PROMETHEUS_MULTIPROC_DIR"; mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 .venv/bin/python manage.py clickhouse_migrate

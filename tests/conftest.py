@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.models import Permission
 
 from tests.factories import operator_create
 from tests.signals import UNIVERSE, insert_signals
@@ -26,7 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user(username="reader", password="reader-pass-123")
+    """A reader: every view permission (what API reads need), nothing else."""
+    reader = django_user_model.objects.create_user(username="reader", password="reader-pass-123")
+    reader.user_permissions.add(*Permission.objects.filter(codename__startswith="view_"))
+    return django_user_model.objects.get(pk=reader.pk)
 
 
 @pytest.fixture

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from torghut.core.env import env_bool, env_float, env_int, env_list, env_str
+from torghut.core.security import DEV_EVIDENCE_HMAC_KEY, DEV_SECRET_KEY, DEV_SUPERUSER_DEFAULT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TORGHUT_VAR_DIR", str(BASE_DIR / "var"), "Folder for spool files, metrics and service data."))
@@ -23,11 +25,10 @@ TESTING = os.environ.get("TORGHUT_TESTING") == "1" or "pytest" in sys.modules
 
 # --- core -------------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False, "Django debug mode. Turn on for development only.")
-_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", "", "Django secret key. Required unless DEBUG is on (then a dev default is used).")
 if not SECRET_KEY:
     if DEBUG or TESTING:
-        SECRET_KEY = _DEV_SECRET
+        SECRET_KEY = DEV_SECRET_KEY
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (export SECRET_KEY or DEBUG=1 for development)")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names the web server answers for.")
@@ -38,7 +39,14 @@ WEB_HOST = env_str("WEB_HOST", "127.0.0.1", "Address gunicorn binds to.")
 WEB_PORT = env_int("WEB_PORT", 8000, "Port of the API, admin and /metrics.")
 FLOWER_HOST = env_str("FLOWER_HOST", "127.0.0.1", "Address Flower binds to.")
 FLOWER_PORT = env_int("FLOWER_PORT", 5555, "Port of Flower.")
-FLOWER_BASIC_AUTH = env_str("FLOWER_BASIC_AUTH", "flower:flower", "Flower basic-auth credentials as user:password.")
+FLOWER_BASIC_AUTH = env_str(
+    "FLOWER_BASIC_AUTH",
+    "",
+    "Flower basic-auth credentials as user:password; with DEBUG off a missing, default or short (<16) password refuses to start.",
+)
+FLOWER_READ_ONLY = env_bool(
+    "FLOWER_READ_ONLY", True, "Start Flower read-only: its task-running and worker-control API is off (turn on only for admins)."
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,8 +56,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_prometheus",
     "torghut.core.apps.CoreConfig",
     "trading",
@@ -68,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # django-axes: counts failed admin logins and locks the account/address out (last, as its docs ask).
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -100,6 +112,12 @@ DATABASES["default"]["OPTIONS"].setdefault(
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, "Failed admin logins (per user and address) before the login is locked out.")
+AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 1.0, "Hours an admin login lockout lasts.")
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -110,6 +128,25 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 LOGIN_URL = "/admin/login/"
+
+# --- transport security (production: DEBUG off). check --deploy is clean with these defaults. ---------
+_PRODUCTION = not (DEBUG or TESTING)
+SESSION_COOKIE_SECURE = env_bool(
+    "SESSION_COOKIE_SECURE", _PRODUCTION, "Send the session cookie over HTTPS only (default: on unless DEBUG)."
+)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _PRODUCTION, "Send the CSRF cookie over HTTPS only (default: on unless DEBUG).")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _PRODUCTION, "Redirect plain HTTP to HTTPS (default: on unless DEBUG).")
+# Probes and scrapers speak plain HTTP inside the cluster; they carry no session or credentials.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _PRODUCTION else 0, "HSTS max-age (s) sent over HTTPS; 0 sends none.")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _PRODUCTION, "HSTS covers sub-domains too.")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _PRODUCTION, "Ask browsers to preload HSTS for the host.")
+_PROXY_SSL_HEADER = env_str(
+    "SECURE_PROXY_SSL_HEADER", "", "Header a TLS-terminating proxy sets to say the request was HTTPS, e.g. HTTP_X_FORWARDED_PROTO."
+)
+SECURE_PROXY_SSL_HEADER = (_PROXY_SSL_HEADER, "https") if _PROXY_SSL_HEADER else None
+# The DEBUG error page and error mails mask settings whose names match this (URLs carry passwords).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "torghut.core.checks.SecretSafeExceptionReporterFilter"
 
 LOGGING = {
     "version": 1,
@@ -141,6 +178,9 @@ CELERY_VISIBILITY_TIMEOUT = env_int(
     "CELERY_VISIBILITY_TIMEOUT", 3600, "Redis visibility timeout (s); must exceed the longest retry countdown."
 )
 BEAT_LOCK_TTL = env_int("BEAT_LOCK_TTL", 30, "Seconds the beat leader lock lives without renewal.")
+HEARTBEAT_INTERVAL_SECONDS = env_float(
+    "HEARTBEAT_INTERVAL_SECONDS", 30.0, "Seconds between the heartbeat tasks beat sends to every queue (worker liveness for Prometheus)."
+)
 DEAD_LETTER_SPOOL = Path(
     env_str(
         "DEAD_LETTER_SPOOL",
@@ -171,22 +211,52 @@ Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes a missing or bad credential a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["torghut.core.permissions.AuthenticatedReadPermittedWrite"],
+    "DEFAULT_PERMISSION_CLASSES": ["torghut.core.permissions.ViewPermittedReadPermittedWrite"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "30/min", "DRF throttle rate of anonymous API callers (per address)."),
+        "user": env_str("API_THROTTLE_USER", "6000/min", "DRF throttle rate of each authenticated user or token."),
+        "health": env_str("API_THROTTLE_HEALTH", "600/min", "DRF throttle rate of /trading/health probes (per address)."),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    # JSON bodies bounded in size and depth (torghut/core/inputs.py); forms are bounded by DATA_UPLOAD_MAX_*.
+    "DEFAULT_PARSER_CLASSES": [
+        "torghut.core.inputs.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "torghut control plane",
     "DESCRIPTION": "Signals, decisions, executions, research runs, promotions and the kill switch.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # swagger-ui and redoc from the vendored drf-spectacular-sidecar static files: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # The schema maps every operation: with DEBUG off only signed-in users (session or token) may read it.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if DEBUG else "rest_framework.permissions.IsAuthenticated"],
+    # Several serializers have a `status` choice field; this one gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {"TradingHealthStatusEnum": ["healthy", "degraded"]},
 }
 
-DEV_SUPERUSER = env_str("DEV_SUPERUSER", "admin:admin-dev-password", "Development superuser user:password made by `make run`.")
+REST_KNOX = {
+    # Tokens are stored as digests only; each expires (create_api_token --expires) and is revoked by deleting it.
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 90, "Default lifetime (days) of an API token made by create_api_token.")),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
+DEV_SUPERUSER = env_str(
+    "DEV_SUPERUSER", DEV_SUPERUSER_DEFAULT, "Development superuser user:password made by `make run` (refused when DEBUG is off)."
+)
 
 # --- trading ----------------------------------------------------------------------------------
 TRADING_EXECUTION_ADAPTER = env_str(
@@ -263,6 +333,21 @@ TRADING_SIGNAL_SETTLE_SECONDS = env_float(
     "Rows are read only once their time unit (a second on DateTime, a millisecond on DateTime64(3)) ended this long ago, so "
     "rows of a unit written in several batches are not skipped; signals reach strategies that much later. 0 reads at once.",
 )
+TRADING_SIGNAL_ALLOWED_LATENESS_SECONDS = env_float(
+    "TRADING_SIGNAL_ALLOWED_LATENESS_SECONDS",
+    5.0,
+    "A row written up to this long after its event time (plus one ingest interval) is still processed, once: each poll "
+    "re-reads that horizon behind the cursor and skips keys it already processed. Later rows are counted "
+    "(torghut_signal_late_rows_total), not processed; the audit finds the rest.",
+)
+TRADING_SIGNAL_LATE_ROWS_ALERT_THRESHOLD = env_int(
+    "TRADING_SIGNAL_LATE_ROWS_ALERT_THRESHOLD",
+    1,
+    "Rows later than the allowed lateness, per cursor over the last 10 minutes, that open a signal_late_rows alert (0 never).",
+)
+TRADING_SIGNAL_AUDIT_INTERVAL_SECONDS = env_float(
+    "TRADING_SIGNAL_AUDIT_INTERVAL_SECONDS", 300.0, "Beat interval of trading.audit_signals (ClickHouse rows vs processed rows, last hour)."
+)
 TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS = env_int(
     "TRADING_SIGNAL_FUTURE_TOLERANCE_SECONDS", 5, "Rows stamped further than this in the future are rejected (future_timestamp)."
 )
@@ -330,6 +415,14 @@ RESEARCH_TRADE_NOTIONAL = env_float(
 )
 RESEARCH_SLIPPAGE_BPS = env_float("RESEARCH_SLIPPAGE_BPS", 5.0, "Simulated fill slippage in basis points against the signal price.")
 RESEARCH_FEE_BPS = env_float("RESEARCH_FEE_BPS", 1.0, "Simulated fee in basis points of each fill's notional.")
+TORGHUT_LLM_URL = env_str(
+    "TORGHUT_LLM_URL", "", "OpenAI-compatible chat-completions URL of the optional LLM reviewer of research runs; empty turns it off."
+)
+TORGHUT_LLM_MODEL = env_str("TORGHUT_LLM_MODEL", "gpt-4o-mini", "Model name sent to the LLM reviewer endpoint.")
+TORGHUT_LLM_TIMEOUT_SECONDS = env_float(
+    "TORGHUT_LLM_TIMEOUT_SECONDS", 20.0, "Connect and read timeout of one LLM reviewer call (s); a timeout is `not_evaluated`."
+)
+TORGHUT_LLM_API_KEY = env_str("TORGHUT_LLM_API_KEY", "", "Bearer token of the LLM reviewer endpoint (empty: no Authorization header).")
 RESEARCH_PERSIST_ATTEMPTS = env_int("RESEARCH_PERSIST_ATTEMPTS", 4, "Tries to write a research run before its payload is dead-lettered.")
 RESEARCH_PERSIST_BACKOFF_SECONDS = env_float(
     "RESEARCH_PERSIST_BACKOFF_SECONDS", 0.5, "First retry delay of a research run write; doubles on every further try."
@@ -353,7 +446,7 @@ GOVERNANCE_EMERGENCY_STOP_INTERVAL = env_float(
     "GOVERNANCE_EMERGENCY_STOP_INTERVAL", 5.0, "Seconds between emergency-stop evaluations (beat)."
 )
 GOVERNANCE_RESUME_REQUIRES_OTHER_USER = env_bool(
-    "GOVERNANCE_RESUME_REQUIRES_OTHER_USER", False, "Refuse a kill-switch resume by the user who engaged it (four eyes)."
+    "GOVERNANCE_RESUME_REQUIRES_OTHER_USER", True, "Refuse a kill-switch resume by the user (by id) who engaged it (four eyes)."
 )
 GOVERNANCE_LIVE_APPROVALS_REQUIRED = env_int(
     "GOVERNANCE_LIVE_APPROVALS_REQUIRED", 1, "Approvals by distinct approvers (none the requester) a move to live needs."
@@ -368,6 +461,24 @@ GOVERNANCE_CAPITAL_RAMP_INTERVAL = env_float(
 )
 GOVERNANCE_DRILL_TICK_SECONDS = env_float(
     "GOVERNANCE_DRILL_TICK_SECONDS", 1.0, "Seconds between the rollback drill's own ingest polls and emergency-stop evaluations."
+)
+GOVERNANCE_EVIDENCE_HMAC_KEY = env_str(
+    "GOVERNANCE_EVIDENCE_HMAC_KEY",
+    "",
+    "Secret (>= 32 chars) that signs the evidence chain (HMAC-SHA256); never stored in the database. Required unless DEBUG.",
+)
+if not GOVERNANCE_EVIDENCE_HMAC_KEY and (DEBUG or TESTING):
+    GOVERNANCE_EVIDENCE_HMAC_KEY = DEV_EVIDENCE_HMAC_KEY
+GOVERNANCE_EVIDENCE_HMAC_KEY_ID = env_str(
+    "GOVERNANCE_EVIDENCE_HMAC_KEY_ID", "k1", "Name of GOVERNANCE_EVIDENCE_HMAC_KEY, written into each package it signs (key rotation)."
+)
+GOVERNANCE_EVIDENCE_HMAC_OLD_KEYS = env_list(
+    "GOVERNANCE_EVIDENCE_HMAC_OLD_KEYS", [], "Retired evidence keys as id:secret, still accepted by verify_evidence for older packages."
+)
+GOVERNANCE_EVIDENCE_ANCHOR_REDIS_KEY = env_str(
+    "GOVERNANCE_EVIDENCE_ANCHOR_REDIS_KEY",
+    "torghut:governance:evidence_head",
+    "Redis key holding the signed head (id, mac) of the evidence chain, a copy outside Postgres.",
 )
 GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS = env_float(
     "GOVERNANCE_DRILL_PHASE_TIMEOUT_SECONDS", 60.0, "Longest a drill waits for the halt, and again for the recovery, before it fails."

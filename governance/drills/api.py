@@ -25,6 +25,8 @@ class DrillRunSerializer(serializers.Serializer):
 
 
 class DrillRunListApi(APIView):
+    read_permission = "governance.view_drillrun"
+
     @extend_schema(responses=DrillRunSerializer(many=True))
     def get(self, request):
         return Response(DrillRunSerializer(drill_runs_recent(limit=50), many=True).data)

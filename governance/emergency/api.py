@@ -12,6 +12,7 @@ from governance.errors import GovernanceError, GovernancePermissionDenied
 from governance.killswitch.models import KillSwitchState
 from governance.killswitch.selectors import kill_switch_transitions
 from governance.killswitch.services import KILL_SWITCH_PERMISSION, kill_switch_engage, kill_switch_resume
+from torghut.core.inputs import ReasonField
 
 
 class TriggerStateSerializer(serializers.Serializer):
@@ -64,14 +65,16 @@ def _kill_switch_body() -> dict:
 
 class KillSwitchEngageInputSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=[KillSwitchState.HALTED.value, KillSwitchState.REDUCING.value])
-    reason = serializers.CharField(max_length=2000)
+    reason = ReasonField()
 
 
 class KillSwitchResumeInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = ReasonField()
 
 
 class KillSwitchApi(APIView):
+    read_permission = "governance.view_killswitch"
+
     @extend_schema(responses=KillSwitchOutputSerializer)
     def get(self, request):
         return Response(_kill_switch_body())

@@ -32,7 +32,8 @@ from governance.killswitch.services import _actor_name, _kill_switch_set, _switc
 from governance.lanes.models import LaneChangeCause
 from governance.lanes.services import strategy_lane_change
 from torghut.core.models import AuditEvent
-from trading.alerts.services import alert_close, alert_open
+from torghut.core.security import reason_problem
+from trading.alerts.services import alert_close, alert_closing_rule_register, alert_open
 from trading.orders.services import orders_cancel_all
 from trading.strategies.models import Lane
 from trading.strategies.selectors import strategy_ids_in_lane
@@ -42,9 +43,23 @@ SYSTEM_ACTOR = "emergency_stop"
 HALT_ALERT_KEY = "governance.emergency_stop"
 
 
+alert_closing_rule_register(
+    prefix=HALT_ALERT_KEY, rule="closes when the kill switch returns to active (operator resume with a reason, or the end of a drill)"
+)
+alert_closing_rule_register(
+    prefix=f"{HALT_ALERT_KEY}.", rule="closes at the first emergency-stop evaluation where the trigger is below its warning level"
+)
+
+
 def triggers_reset(**_signal) -> None:
     """Clear every trigger's streaks (connected to `kill_switch_returned_to_active`)."""
     TriggerState.objects.update(breach_streak=0, clean_streak=0, firing=False, fired_at=None)
+
+
+def emergency_stop_alert_close(*, actor: str, reason: str, source: str, **_signal) -> None:
+    """Close the critical emergency-stop alert when the switch returns to `active` (connected to
+    `kill_switch_returned_to_active`, inside its transaction), saying who resumed and why."""
+    alert_close(key=HALT_ALERT_KEY, actor=actor, reason=f"kill switch back to active ({source}): {reason}")
 
 
 def emergency_stop_policies_ensure() -> dict[str, EmergencyStopPolicy]:
@@ -64,6 +79,10 @@ def emergency_stop_policy_update(*, trigger: str, actor, reason: str, changes: d
     unknown = set(changes) - set(_POLICY_FIELDS)
     if unknown:
         raise GovernanceError(f"not policy fields: {sorted(unknown)}")
+    problem = reason_problem(reason)
+    if problem:
+        raise GovernanceError(problem)
+    reason = reason.strip()
     emergency_stop_policies_ensure()
     with transaction.atomic():
         policy = EmergencyStopPolicy.objects.select_for_update().get(trigger=trigger)

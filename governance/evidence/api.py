@@ -23,6 +23,8 @@ class EvidenceSummarySerializer(serializers.Serializer):
 
 
 class EvidenceListApi(APIView):
+    read_permission = "governance.view_evidencepackage"
+
     @extend_schema(responses=EvidenceSummarySerializer(many=True))
     def get(self, request):
         return Response(EvidenceSummarySerializer(evidence_packages(), many=True).data)
@@ -33,6 +35,8 @@ class EvidenceDetailSerializer(EvidenceSummarySerializer):
 
 
 class EvidenceDetailApi(APIView):
+    read_permission = "governance.view_evidencepackage"
+
     @extend_schema(responses=EvidenceDetailSerializer)
     def get(self, request, package_id: int):
         package = get_object_or_404(EvidencePackage, pk=package_id)
@@ -48,6 +52,8 @@ def evidence_download_response(package: EvidencePackage) -> HttpResponse:
 
 
 class EvidenceDownloadApi(APIView):
+    read_permission = "governance.view_evidencepackage"
+
     @extend_schema(responses={(200, "application/json"): bytes})
     def get(self, request, package_id: int):
         return evidence_download_response(get_object_or_404(EvidencePackage, pk=package_id))

@@ -20,6 +20,9 @@ class EvidencePackage(models.Model):
     sha256 = models.CharField(max_length=64, unique=True)
     previous_sha256 = models.CharField(max_length=64, blank=True)
     missing_sources = models.JSONField(default=list, blank=True)
+    # HMAC-SHA256 of `body` under the key named `key_id` (settings); empty on packages written before signing.
+    hmac = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from governance.evidence import signing
 from governance.evidence.models import EvidencePackage
 from governance.killswitch.selectors import kill_switch_transitions
 from research.selectors import gate_reports_latest
@@ -28,6 +32,7 @@ from trading.orders.selectors import executions_recent
 from trading.signals.selectors import ingest_windows_recent
 from trading.strategies.models import Strategy
 
+logger = logging.getLogger(__name__)
 EVIDENCE_SCHEMA = 1
 INGEST_WINDOWS_LIMIT = 50
 EXECUTIONS_LIMIT = 200
@@ -63,9 +68,20 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def _finite(value: Any) -> Any:
+    """JSON has no infinity or NaN: they are written as Prometheus spells them (an unbounded drawdown is `+Inf`)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
 def canonical_json(content: Any) -> str:
-    """Sorted keys, no whitespace: the same content always gives the same bytes (and hash)."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+    """Sorted keys, no whitespace, valid JSON: the same content always gives the same bytes (and hash)."""
+    return json.dumps(_finite(content), sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False, allow_nan=False)
 
 
 def config_hash(*, policies: list[dict]) -> str:
@@ -165,9 +181,12 @@ def evidence_package_write(
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
-        previous = EvidencePackage.objects.order_by("-id").values_list("sha256", flat=True).first() or ""
+        previous, previous_hmac = EvidencePackage.objects.order_by("-id").values_list("sha256", "hmac").first() or ("", "")
         now = timezone.now()
-        content.update(created_at=now.isoformat(), previous_sha256=previous, missing_sources=missing)
+        key_id, key = signing.signing_key()
+        content.update(
+            created_at=now.isoformat(), previous_sha256=previous, previous_hmac=previous_hmac, key_id=key_id, missing_sources=missing
+        )
         body = canonical_json(content)
         package = EvidencePackage.objects.create(
             created_at=now,
@@ -176,6 +195,8 @@ def evidence_package_write(
             sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
             previous_sha256=previous,
             missing_sources=sorted(missing),
+            hmac=signing.body_mac(key=key, body=body),
+            key_id=key_id,
         )
         # A second record of each hash, so rewriting the newest package (no successor links it) shows too.
         AuditEvent.objects.create(
@@ -183,9 +204,19 @@ def evidence_package_write(
             action="evidence.write",
             object_type="EvidencePackage",
             object_id=str(package.pk),
-            new={"sha256": package.sha256, "previous_sha256": previous},
+            new={"sha256": package.sha256, "previous_sha256": previous, "hmac": package.hmac},
         )
+        # Inside the transaction: the insert is its last step, so the anchor can only run ahead on a failed commit.
+        _anchor_write(package)
         return package
+
+
+def _anchor_write(package: EvidencePackage) -> None:
+    try:
+        signing.anchor_write(package_id=package.pk, mac=package.hmac)
+    except redis.RedisError:
+        # verify_evidence names the stale anchor; the audit log still records this head.
+        logger.warning("evidence anchor not written to Redis for package %s", package.pk, exc_info=True)
 
 
 def evidence_package_missing_sections(package: EvidencePackage) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -20,6 +19,8 @@ from governance.lanes.selectors import lane_history_at
 from governance.promotion import services as promotion
 from governance.promotion.models import PromotionRequest
 from governance.promotion.selectors import capital_ramps_status, promotion_request_dict, promotion_requests_list
+from torghut.core.inputs import BigIntegerField, ReasonField, StrictDateTimeField
+from torghut.core.security import REASON_MAX_LENGTH
 
 
 def _refusal(exc: GovernanceError) -> Response:
@@ -59,11 +60,13 @@ class PromotionRequestOutput(serializers.Serializer):
 
 class PromotionRequestFilter(serializers.Serializer):
     status = serializers.ChoiceField(choices=["pending", "approved", "rejected", "expired", "applied"], required=False)
-    strategy_id = serializers.IntegerField(required=False)
+    strategy_id = BigIntegerField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)
 
 
 class PromotionRequestListApi(APIView):
+    read_permission = "governance.view_promotionrequest"
+
     @extend_schema(parameters=[PromotionRequestFilter], responses=PromotionRequestOutput(many=True))
     def get(self, request):
         filters = PromotionRequestFilter(data=request.query_params)
@@ -73,9 +76,10 @@ class PromotionRequestListApi(APIView):
 
 
 class PromotionRequestCreateInput(serializers.Serializer):
-    strategy_id = serializers.IntegerField()
+    strategy_id = BigIntegerField()
     to_lane = serializers.CharField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    # Optional on a request (the checkpoint is its evidence), bounded when given, as the service says.
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH)
     research_run_ids = serializers.ListField(child=serializers.CharField(), required=False, default=list)
 
 
@@ -94,6 +98,8 @@ class PromotionRequestCreateApi(_NamesItsPermission, APIView):
 
 
 class PromotionRequestDetailApi(APIView):
+    read_permission = "governance.view_promotionrequest"
+
     @extend_schema(responses=PromotionRequestOutput)
     def get(self, request, request_id: int):
 
@@ -104,7 +110,7 @@ class PromotionRequestDetailApi(APIView):
 
 
 class PromotionDecisionInput(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=False, trim_whitespace=True)
+    reason = ReasonField()
 
 
 class PromotionRequestApproveApi(_NamesItsPermission, APIView):
@@ -144,23 +150,22 @@ class LaneHistoryOutput(serializers.Serializer):
     lane_change_id = serializers.IntegerField(allow_null=True)
 
 
+class LaneHistoryInput(serializers.Serializer):
+    at = StrictDateTimeField(required=False, help_text="ISO 8601 timestamp (default: now); naive is UTC.", default_timezone=UTC)
+
+
 class LaneHistoryApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("at", str, description="ISO 8601 timestamp (default: now)")],
-        responses=LaneHistoryOutput(many=True),
-    )
+    read_permission = "governance.view_lanechange"
+
+    @extend_schema(parameters=[LaneHistoryInput], responses=LaneHistoryOutput(many=True))
     def get(self, request):
         raw = request.query_params.get("at")
-        at = timezone.now()
-        if raw:
-            try:
-                at = parse_datetime(raw.replace(" ", "+"))
-            except ValueError:
-                at = None
-            if at is None:
-                return Response({"detail": f"`at` must be an ISO 8601 timestamp, got {raw!r}"}, status=status.HTTP_400_BAD_REQUEST)
-            if timezone.is_naive(at):
-                at = timezone.make_aware(at, UTC)
+        # An unencoded `+` of an offset arrives as a space: read it back as the `+` it was.
+        data = LaneHistoryInput(data={"at": raw.replace(" ", "+")} if raw else {})
+        if not data.is_valid():
+            detail = f"`at` must be an ISO 8601 timestamp with a valid offset, got {raw!r}"
+            return Response({"detail": detail, **data.errors}, status=status.HTTP_400_BAD_REQUEST)
+        at = data.validated_data.get("at") or timezone.now()
         rows = lane_history_at(at=at)
         return Response({"at": at, "strategies": LaneHistoryOutput(rows, many=True).data})
 
@@ -180,6 +185,8 @@ class CapitalRampOutput(serializers.Serializer):
 
 
 class CapitalRampStatusApi(APIView):
+    read_permission = "governance.view_capitalramp"
+
     @extend_schema(
         parameters=[OpenApiParameter("all", bool, description="Include stopped ramps")],
         responses=CapitalRampOutput(many=True),

@@ -69,6 +69,10 @@ class PromotionRequest(models.Model):
     from_lane = models.CharField(max_length=16)
     to_lane = models.CharField(max_length=16)
     requester = models.CharField(max_length=150, help_text="Username, or `autonomy` for the research lane.")
+    # Four eyes compare this id, never the name: a renamed account is still the same requester.
+    requester_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Empty for autonomy."
+    )
     reason = models.TextField(blank=True)
     research_run_ids = models.JSONField(default=list, blank=True, help_text="Research runs cited as evidence.")
     checkpoint_at_request = models.JSONField(default=dict, blank=True)

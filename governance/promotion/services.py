@@ -36,6 +36,7 @@ from governance.promotion.selectors import promotion_request_approvals_count
 from research.selectors import research_run_get, research_runs
 from torghut.core.calendar import last_closed_session
 from torghut.core.models import AuditEvent
+from torghut.core.security import REASON_MAX_LENGTH, reason_problem
 from trading.strategies.models import Lane, Strategy
 
 APPROVERS_GROUP = "approvers"
@@ -59,6 +60,13 @@ CHECKPOINT_POLICY_FIELDS = (
 
 def _username(actor) -> str:
     return getattr(actor, "username", None) or str(actor or "")
+
+
+def _reason_checked(reason: str) -> str:
+    problem = reason_problem(reason)
+    if problem:
+        raise GovernanceError(problem)
+    return reason.strip()
 
 
 def approvers_group_ensure() -> Group:
@@ -94,8 +102,7 @@ def checkpoint_policy_update(*, actor, changes: dict[str, Any], reason: str) -> 
     unknown = set(changes) - set(CHECKPOINT_POLICY_FIELDS)
     if unknown:
         raise GovernanceError(f"not policy fields: {sorted(unknown)}")
-    if not reason.strip():
-        raise GovernanceError("a reason is required to change the checkpoint policy")
+    reason = _reason_checked(reason)
     if "ramp_schedule" in changes:
         _schedule_validate(changes["ramp_schedule"])
     checkpoint_policy_ensure()
@@ -140,6 +147,8 @@ def promotion_request_create(
         raise GovernancePermissionDenied(f"{_username(requester) or 'anonymous'} lacks {REQUEST_PERMISSION}")
     if to_lane not in Lane.values:
         raise GovernanceError(f"unknown lane {to_lane!r}")
+    if len(reason) > REASON_MAX_LENGTH:  # optional on a request (the checkpoint is its evidence), bounded when given
+        raise GovernanceError(f"a reason may be at most {REASON_MAX_LENGTH} characters")
     now = timezone.now()
     with transaction.atomic():
         try:
@@ -158,6 +167,7 @@ def promotion_request_create(
             from_lane=strategy.lane,
             to_lane=to_lane,
             requester=_username(requester),
+            requester_user=None if requester == AUTONOMY_ACTOR else requester,
             reason=reason,
             research_run_ids=[str(r) for r in research_run_ids],
             checkpoint_at_request=_checkpoint(strategy=strategy, to_lane=to_lane, now=now),
@@ -250,7 +260,7 @@ def _approver_check(*, approver, request: PromotionRequest | None = None, four_e
         raise GovernancePermissionDenied("autonomy may request, never approve")
     if not approver.groups.filter(name=APPROVERS_GROUP).exists():
         raise GovernancePermissionDenied(f"{approver.username} is not in the `{APPROVERS_GROUP}` group")
-    if four_eyes and request is not None and request.requester == approver.username:
+    if four_eyes and request is not None and request.requester_user_id == approver.pk:
         raise GovernancePermissionDenied("four eyes: the requester may not approve their own request")
 
 
@@ -272,8 +282,7 @@ def promotion_request_approve(*, request_id: int, approver, reason: str) -> Prom
     decided requests, a strategy that moved since the request, and a failing checkpoint (re-evaluated
     now and stored with the request)."""
 
-    if not reason.strip():
-        raise GovernanceError("a reason is required")
+    reason = _reason_checked(reason)
     _approver_check(approver=approver)
     promotion_requests_expire()
     now = timezone.now()
@@ -339,8 +348,7 @@ def _promotion_request_apply(*, request: PromotionRequest, actor: str, now: date
 
 def promotion_request_reject(*, request_id: int, approver, reason: str) -> PromotionRequest:
     """An approver turns a pending request down with a reason (a requester may withdraw their own)."""
-    if not reason.strip():
-        raise GovernanceError("a reason is required")
+    reason = _reason_checked(reason)
     _approver_check(approver=approver)
     promotion_requests_expire()
     now = timezone.now()

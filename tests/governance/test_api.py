@@ -39,35 +39,37 @@ def test_anonymous_callers_cannot_read_the_kill_switch(anon_client):
 
 
 def test_engage_without_the_permission_is_refused_and_changes_nothing(api_client):
-    response = api_client.post("/governance/kill-switch/engage", {"state": "halted", "reason": "x"}, format="json")
+    response = api_client.post("/governance/kill-switch/engage", {"state": "halted", "reason": "x, for the test"}, format="json")
     assert response.status_code == 403
     assert not KillSwitchTransition.objects.exists()
 
 
 def test_an_operator_engages_and_resumes_through_the_api(operator, second_operator):
-    engaged = _client(operator).post("/governance/kill-switch/engage", {"state": "reducing", "reason": "wind down"}, format="json")
+    engaged = _client(operator).post(
+        "/governance/kill-switch/engage", {"state": "reducing", "reason": "wind down, for the test"}, format="json"
+    )
     assert engaged.status_code == 200
     assert (engaged.json()["state"], engaged.json()["engaged_by"]) == ("reducing", "operator")
-    resumed = _client(second_operator).post("/governance/kill-switch/resume", {"reason": "all clear"}, format="json")
+    resumed = _client(second_operator).post("/governance/kill-switch/resume", {"reason": "all clear, for the test"}, format="json")
     assert resumed.status_code == 200 and resumed.json()["state"] == "active"
     assert [t["to_state"] for t in resumed.json()["transitions"]] == ["active", "reducing"]
 
 
 def test_engage_validates_its_input(operator):
     client = _client(operator)
-    assert client.post("/governance/kill-switch/engage", {"state": "active", "reason": "x"}, format="json").status_code == 400
+    assert client.post("/governance/kill-switch/engage", {"state": "active", "reason": "x, for the test"}, format="json").status_code == 400
     assert client.post("/governance/kill-switch/engage", {"state": "halted"}, format="json").status_code == 400
 
 
 def test_resuming_an_active_switch_is_a_conflict(operator):
-    assert _client(operator).post("/governance/kill-switch/resume", {"reason": "why not"}, format="json").status_code == 409
+    assert _client(operator).post("/governance/kill-switch/resume", {"reason": "why not, for the test"}, format="json").status_code == 409
 
 
 def test_four_eyes_resume_is_forbidden_to_the_engaging_user(operator, settings):
     settings.GOVERNANCE_RESUME_REQUIRES_OTHER_USER = True
     client = _client(operator)
-    client.post("/governance/kill-switch/engage", {"state": "halted", "reason": "incident"}, format="json")
-    assert client.post("/governance/kill-switch/resume", {"reason": "mine"}, format="json").status_code == 403
+    client.post("/governance/kill-switch/engage", {"state": "halted", "reason": "incident, for the test"}, format="json")
+    assert client.post("/governance/kill-switch/resume", {"reason": "mine, for the test"}, format="json").status_code == 403
     assert KillSwitch.objects.get().state == "halted"
 
 
@@ -93,13 +95,17 @@ def test_the_admin_downloads_an_evidence_package(admin_client):
     assert hashlib.sha256(download.content).hexdigest() == package.sha256
 
 
-def test_the_admin_kill_switch_form_goes_through_the_services(admin_client, admin_user):
+def test_the_admin_kill_switch_form_goes_through_the_services(admin_client, admin_user, client, django_user_model):
     admin_user.user_permissions.add(Permission.objects.get(codename="engage_killswitch"))
     response = admin_client.post("/admin/governance/killswitch/add/", {"state": "halted", "operator_reason": "from admin"})
     assert response.status_code == 302
     switch = KillSwitch.objects.get()
     assert (switch.state, switch.reason, switch.actor) == ("halted", "from admin", admin_user.username)
-    response = admin_client.post(f"/admin/governance/killswitch/{switch.pk}/change/", {"state": "active", "operator_reason": "resolved"})
+    # Four eyes: a second administrator resumes what the first engaged.
+    client.force_login(django_user_model.objects.create_superuser(username="admin-two", password="admin-two-pass-123"))
+    response = client.post(
+        f"/admin/governance/killswitch/{switch.pk}/change/", {"state": "active", "operator_reason": "resolved, for the test"}
+    )
     assert response.status_code == 302
     assert KillSwitch.objects.get().state == "active"
     assert AuditEvent.objects.filter(object_type="KillSwitch").count() == 2

@@ -50,6 +50,8 @@ def test_signals_flow_to_fills_then_a_lost_universe_halts_and_an_operator_resume
 ):
     operator = django_user_model.objects.create_user("operator", password="operator-pass-123")
     operator.user_permissions.add(Permission.objects.get(codename="engage_killswitch"))
+    # Reads need view permissions (issue 18); an operator who resumes also reads the status.
+    operator.user_permissions.add(*Permission.objects.filter(codename__startswith="view_"))
     Strategy.objects.create(name="macd", version="1", kind="macd_rsi", lane="paper", capital_fraction="0.1")
     # This test feeds a few signals, not a stream: while NYSE is open the quiet polls between them would
     # (rightly) trip the staleness trigger first. The universe is the fault under test, so staleness waits longer.

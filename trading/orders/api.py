@@ -13,11 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from torghut.core.inputs import PG_BIGINT_MAX, StrictDateTimeField
 from trading.orders.adapters import ADAPTER_NAMES
 from trading.orders.models import DecisionStatus, ExecutionStatus, RouteTag
 from trading.orders.selectors import ListFilters, decisions_list, executions_list
 
 MAX_LIMIT = 500
+MAX_CURSOR_LENGTH = 64  # an issued cursor is ~30 characters; a longer one is not ours
 
 
 def cursor_encode(before_id: int) -> str:
@@ -28,9 +30,9 @@ def cursor_decode(cursor: str) -> int:
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         before = data["before"]
-    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
+    except (binascii.Error, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise serializers.ValidationError("not a cursor this API issued") from exc
-    if not isinstance(before, int) or before < 1:
+    if not isinstance(before, int) or isinstance(before, bool) or not 1 <= before <= PG_BIGINT_MAX:
         raise serializers.ValidationError("not a cursor this API issued")
     return before
 
@@ -40,10 +42,10 @@ class _FilterInput(serializers.Serializer):
     strategy = serializers.CharField(required=False, max_length=150)
     adapter = serializers.ChoiceField(choices=ADAPTER_NAMES, required=False)
     route_tag = serializers.ChoiceField(choices=RouteTag.choices, required=False)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
+    since = StrictDateTimeField(required=False)
+    until = StrictDateTimeField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=100)
-    cursor = serializers.CharField(required=False)
+    cursor = serializers.CharField(required=False, max_length=MAX_CURSOR_LENGTH)
 
     def validate_cursor(self, value: str) -> int:
         return cursor_decode(value)
@@ -158,6 +160,7 @@ def _filtered_page(request: Request, input_class, select, output_class) -> Respo
 
 
 class DecisionListApi(APIView):
+    read_permission = "trading.view_decision"
     """Decisions, newest first. Filters: symbol, strategy (id, name or name@version), status, adapter,
     route_tag, since, until; `limit` <= 500; `cursor` from the previous page's `next_cursor`."""
 
@@ -167,6 +170,7 @@ class DecisionListApi(APIView):
 
 
 class ExecutionListApi(APIView):
+    read_permission = "trading.view_execution"
     """Executions with provenance, newest first. Same filters as decisions; `adapter` is the actual one."""
 
     @extend_schema(parameters=[ExecutionFilterInput], responses=ExecutionPageOutput)

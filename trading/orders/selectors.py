@@ -25,7 +25,7 @@ class ListFilters:
 
 def _strategy_q(prefix: str, strategy: str) -> Q:
     """`strategy` is an id, a name, or name@version."""
-    if strategy.isdigit():
+    if strategy.isascii() and strategy.isdigit():  # "²".isdigit() is True yet int("²") raises: a name, not an id
         return Q(**{f"{prefix}id": int(strategy)})
     if "@" in strategy:
         name, version = strategy.split("@", 1)

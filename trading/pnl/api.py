@@ -36,6 +36,7 @@ class SessionPnlSerializer(serializers.Serializer):
 
 
 class SessionPnlApi(APIView):  # name kept for trading/urls.py; it serves the session PnL
+    read_permission = "trading.view_execution"
     OutputSerializer = SessionPnlSerializer
 
     @extend_schema(responses=OutputSerializer, summary="Session PnL per strategy and in total, with drawdown and gate coverage")

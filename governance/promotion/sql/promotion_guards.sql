@@ -23,7 +23,8 @@ BEGIN
         RAISE EXCEPTION 'applied_txid is set by Postgres only' USING ERRCODE = 'check_violation';
     END IF;
     IF NEW.strategy_id <> OLD.strategy_id OR NEW.version <> OLD.version OR NEW.to_lane <> OLD.to_lane
-       OR NEW.requester <> OLD.requester OR NEW.approvals_required <> OLD.approvals_required THEN
+       OR NEW.requester <> OLD.requester OR NEW.requester_user_id IS DISTINCT FROM OLD.requester_user_id
+       OR NEW.approvals_required <> OLD.approvals_required THEN
         RAISE EXCEPTION 'what a promotion request asks for cannot change' USING ERRCODE = 'check_violation';
     END IF;
     RETURN NEW;
@@ -35,7 +36,8 @@ CREATE OR REPLACE TRIGGER governance_promotionrequest_guard BEFORE INSERT OR UPD
 
 -- A strategy row becomes `live` (insert, lane change or version change while live) only in the transaction
 -- that set an approved request for that version to `applied`, whose checkpoint at approval passed and which
--- has its required approvals from members of `approvers` other than the requester.
+-- has its required approvals from members of `approvers` other than the requester (compared by user id, so a
+-- renamed account cannot approve its own request).
 CREATE OR REPLACE FUNCTION governance_strategy_live_guard() RETURNS trigger AS $$
 BEGIN
     IF NEW.lane = 'live' AND (TG_OP = 'INSERT' OR OLD.lane IS DISTINCT FROM 'live' OR OLD.version IS DISTINCT FROM NEW.version) THEN
@@ -50,7 +52,7 @@ BEGIN
                   JOIN auth_user u ON u.id = a.approver_id
                   JOIN auth_user_groups ug ON ug.user_id = u.id
                   JOIN auth_group g ON g.id = ug.group_id AND g.name = 'approvers'
-                  WHERE a.request_id = r.id AND a.decision = 'approve' AND u.username <> r.requester
+                  WHERE a.request_id = r.id AND a.decision = 'approve' AND a.approver_id IS DISTINCT FROM r.requester_user_id
               ) >= r.approvals_required
         ) THEN
             RAISE EXCEPTION 'strategy % may not become live without an applied, approved promotion request', NEW.id

@@ -248,7 +248,7 @@ def test_a_trigger_already_breaching_before_the_fault_fails_the_drill(paper_stac
     from governance.emergency.services import emergency_stop_policy_update
 
     # A limit of zero failed research runs breaches with no fault at all.
-    emergency_stop_policy_update(trigger="research_failures", actor=operator, reason="test", changes={"threshold": 0.0})
+    emergency_stop_policy_update(trigger="research_failures", actor=operator, reason="test, for the test", changes={"threshold": 0.0})
     run = drill_run(trigger="research_failures")
     assert not run.passed and run.checks == {"healthy_before": False, "completed": False}
     assert "already breach before the fault" in run.error and "failed_runs" not in run.fault

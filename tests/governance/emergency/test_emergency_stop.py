@@ -199,7 +199,7 @@ def test_recovery_waits_for_every_firing_trigger():
 
 
 def test_an_operator_halt_is_never_lifted_by_recovery(operator):
-    kill_switch_engage(actor=operator, state="halted", reason="manual")
+    kill_switch_engage(actor=operator, state="halted", reason="manual, for the test")
     states = {emergency_stop_evaluate(inputs=healthy_inputs()).state for _ in range(5)}
     assert states == {"halted"}
 

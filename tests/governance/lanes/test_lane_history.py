@@ -31,7 +31,7 @@ def history():
         b = Strategy.objects.create(name="b", version="7", kind="macd_rsi", lane="paper")
     with time_machine.travel(T0 + timedelta(days=1), tick=False):
         request = promotion_request_create(strategy_id=a.pk, to_lane="live", requester=requester)
-        promotion_request_approve(request_id=request.pk, approver=approver, reason="go")
+        promotion_request_approve(request_id=request.pk, approver=approver, reason="go, for the test")
     with time_machine.travel(T0 + timedelta(days=2), tick=False):
         strategy_lane_change(strategy_id=a.pk, to_lane="shadow", cause="rollback", actor="emergency_stop")
         strategy_lane_change(strategy_id=b.pk, to_lane="shadow", cause="request", actor="risk")

@@ -14,7 +14,11 @@ def _client(user) -> APIClient:
 
 @pytest.fixture
 def quant():
-    return _client(user_create(username="quant", perms=("governance.add_promotionrequest",)))
+    return _client(
+        user_create(
+            username="quant", perms=("governance.add_promotionrequest", "governance.view_promotionrequest", "governance.view_capitalramp")
+        )
+    )
 
 
 @pytest.fixture
@@ -26,13 +30,13 @@ def test_a_request_goes_from_create_to_applied_through_the_api(quant, risk):
     strategy = strategy_ready_for_live()
     created = quant.post(
         "/governance/promotion-requests/create",
-        {"strategy_id": strategy.pk, "to_lane": "live", "reason": "ready", "research_run_ids": ["r1"]},
+        {"strategy_id": strategy.pk, "to_lane": "live", "reason": "ready, for the test", "research_run_ids": ["r1"]},
         format="json",
     )
     assert created.status_code == 201
     request_id = created.json()["id"]
     assert created.json()["checkpoint_at_request"]["passed"] is True
-    approved = risk.post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "reviewed"}, format="json")
+    approved = risk.post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "reviewed, for the test"}, format="json")
     assert approved.status_code == 200
     body = approved.json()
     assert body["status"] == "applied" and body["lane_change_id"] and body["approvals"][0]["approver"] == "risk"
@@ -54,7 +58,7 @@ def test_refusals_carry_their_reason_with_400_or_403(quant, risk):
     request_id = quant.post("/governance/promotion-requests/create", {"strategy_id": strategy.pk, "to_lane": "live"}, format="json").json()[
         "id"
     ]
-    not_approver = quant.post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "x"}, format="json")
+    not_approver = quant.post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "x, for the test"}, format="json")
     assert not_approver.status_code == 403 and not_approver.json()["detail"] == "quant lacks governance.approve_promotionrequest"
     rejected = risk.post(f"/governance/promotion-requests/{request_id}/reject", {"reason": "not this week"}, format="json")
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"

@@ -9,7 +9,7 @@ from governance.lanes.services import strategy_lane_change
 from governance.promotion.models import CapitalRamp, CapitalRampStep
 from governance.promotion.ramp import BREACH, CLEAN, UNKNOWN, RampDayInputs, ramp_day_inputs_gather, ramp_day_verdict
 from governance.promotion.services import capital_ramps_close_day, checkpoint_policy_ensure
-from tests.factories import make_strategy, strategy_live_create, user_create
+from tests.factories import make_strategy, operator_create, strategy_live_create, user_create
 from tests.trading.pnl.test_pnl import _fill
 from torghut.core.calendar import last_closed_session
 
@@ -81,7 +81,7 @@ def test_the_ramp_steps_up_one_step_per_clean_trading_day_and_down_on_a_breach()
     operator = type(operator).objects.get(pk=operator.pk)
     with time_machine.travel(_utc("2026-11-30 16:00"), tick=False):
         kill_switch_engage(actor=operator, state="halted", reason="drill by hand")
-        kill_switch_resume(actor=operator, reason="all clear")
+        kill_switch_resume(actor=operator_create(username="ops-two"), reason="all clear, for the test")  # four eyes
     breach = _close("2026-11-30 21:30", inputs=None)  # gathered: the trip is in Postgres
     assert [(s.cause, s.to_fraction) for s in breach] == [("breach", 0.50)]
     assert breach[0].detail["reasons"][0] == "kill_switch: 1 trip(s)"

@@ -114,9 +114,9 @@ def test_policy_edits_are_audited_with_old_and_new_values_and_need_a_reason():
     with pytest.raises(GovernanceError, match="reason"):
         checkpoint_policy_update(actor="ops", changes={"min_paper_runs": 5}, reason=" ")
     with pytest.raises(GovernanceError, match="not policy fields"):
-        checkpoint_policy_update(actor="ops", changes={"updated_by": "me"}, reason="x")
+        checkpoint_policy_update(actor="ops", changes={"updated_by": "me"}, reason="x, for the test")
     with pytest.raises(GovernanceError, match="ramp_schedule"):
-        checkpoint_policy_update(actor="ops", changes={"ramp_schedule": [0.5, 0.25]}, reason="x")
+        checkpoint_policy_update(actor="ops", changes={"ramp_schedule": [0.5, 0.25]}, reason="x, for the test")
     checkpoint_policy_update(actor="ops", changes={"min_paper_runs": 5}, reason="more evidence before live")
     event = AuditEvent.objects.get(action="checkpoint_policy.update")
     assert (event.actor, event.old, event.new, event.reason) == (
@@ -153,5 +153,5 @@ def test_a_policy_edit_in_the_admin_goes_through_the_audited_service(client):
 
 
 def test_an_edit_that_changes_nothing_writes_no_audit_event():
-    checkpoint_policy_update(actor="ops", changes={"min_paper_runs": 3}, reason="no-op")
+    checkpoint_policy_update(actor="ops", changes={"min_paper_runs": 3}, reason="no-op, for the test")
     assert not AuditEvent.objects.filter(action="checkpoint_policy.update").exists()

@@ -117,14 +117,14 @@ def test_the_api_refuses_live_without_a_valid_approval_with_status_and_reason(re
     request_id = response.json()["id"]
     assert response.json()["checkpoint_at_request"]["failures"] == ["min_paper_runs: 1 < 3"]
 
-    own = _client(requester).post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "mine"}, format="json")
+    own = _client(requester).post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "mine, for the test"}, format="json")
     assert own.status_code == 403 and "four eyes" in own.json()["detail"]
     outsider = user_create(username="dev")
-    denied = _client(outsider).post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "x"}, format="json")
+    denied = _client(outsider).post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "x, for the test"}, format="json")
     assert denied.status_code == 403
     blank = _client(approver).post(f"/governance/promotion-requests/{request_id}/approve", {"reason": ""}, format="json")
     assert blank.status_code == 400 and "reason" in blank.json()
-    failing = _client(approver).post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "ok"}, format="json")
+    failing = _client(approver).post(f"/governance/promotion-requests/{request_id}/approve", {"reason": "ok, for the test"}, format="json")
     assert failing.status_code == 400
     assert failing.json()["detail"] == "checkpoint failed: min_paper_runs: 1 < 3"
     assert _lane(strategy) == "shadow"
@@ -134,7 +134,7 @@ def test_the_admin_refuses_live_without_a_valid_approval(client, requester, appr
     strategy = strategy_ready_for_live(paper_runs=1)
     request = promotion_request_create(strategy_id=strategy.pk, to_lane="live", requester=requester)
     url = "/admin/governance/promotionrequest/"
-    post = {"action": "approve_selected", "_selected_action": [request.pk], "confirm": "yes", "reason": "ok"}
+    post = {"action": "approve_selected", "_selected_action": [request.pk], "confirm": "yes", "reason": "ok, for the test"}
 
     client.force_login(requester)
     page = client.post(url, post, follow=True)

@@ -35,7 +35,7 @@ def second_approver():
 
 def test_a_request_stores_the_checkpoint_evaluated_when_it_is_created(requester):
     strategy = strategy_ready_for_live(paper_runs=1)
-    request = promotion_request_create(strategy_id=strategy.pk, to_lane="live", requester=requester, reason="ready")
+    request = promotion_request_create(strategy_id=strategy.pk, to_lane="live", requester=requester, reason="ready, for the test")
     assert (request.status, request.version, request.from_lane, request.requester) == ("pending", "1", "shadow", "quant")
     assert request.checkpoint_at_request["passed"] is False
     assert request.checkpoint_at_request["failures"] == ["min_paper_runs: 1 < 3"]
@@ -85,12 +85,12 @@ def test_only_members_of_the_approvers_group_approve_and_autonomy_never_does(req
     request = promotion_request_create(strategy_id=strategy.pk, to_lane="live", requester=requester)
     outsider = user_create(username="intern", perms=("governance.approve_promotionrequest",))
     with pytest.raises(GovernancePermissionDenied, match="approvers"):
-        promotion_request_approve(request_id=request.pk, approver=outsider, reason="x")
+        promotion_request_approve(request_id=request.pk, approver=outsider, reason="x, for the test")
     with pytest.raises(GovernancePermissionDenied, match="autonomy may request, never approve"):
-        promotion_request_approve(request_id=request.pk, approver="autonomy", reason="x")
+        promotion_request_approve(request_id=request.pk, approver="autonomy", reason="x, for the test")
     impostor = user_create(username="autonomy", approver=True)
     with pytest.raises(GovernancePermissionDenied, match="autonomy may request, never approve"):
-        promotion_request_approve(request_id=request.pk, approver=impostor, reason="x")
+        promotion_request_approve(request_id=request.pk, approver=impostor, reason="x, for the test")
     assert PromotionRequest.objects.get().status == "pending"
 
 
@@ -112,7 +112,7 @@ def test_an_expired_request_cannot_be_approved(requester, approver):
     request = promotion_request_create(strategy_id=strategy.pk, to_lane="live", requester=requester)
     with time_machine.travel(request.expires_at + timezone.timedelta(seconds=1)):
         with pytest.raises(GovernanceError, match="expired"):
-            promotion_request_approve(request_id=request.pk, approver=approver, reason="late")
+            promotion_request_approve(request_id=request.pk, approver=approver, reason="late, for the test")
     request.refresh_from_db()
     assert request.status == "expired"
     strategy.refresh_from_db()
@@ -132,13 +132,13 @@ def test_a_move_to_live_needs_the_configured_number_of_distinct_approvals(settin
     strategy = strategy_ready_for_live()
     request = promotion_request_create(strategy_id=strategy.pk, to_lane="live", requester=requester)
     assert request.approvals_required == 2
-    first = promotion_request_approve(request_id=request.pk, approver=approver, reason="one")
+    first = promotion_request_approve(request_id=request.pk, approver=approver, reason="one, for the test")
     assert first.status == "pending"
     strategy.refresh_from_db()
     assert strategy.lane == "shadow"
     with pytest.raises(GovernanceError, match="already decided"):
-        promotion_request_approve(request_id=request.pk, approver=approver, reason="one again")
-    second = promotion_request_approve(request_id=request.pk, approver=second_approver, reason="two")
+        promotion_request_approve(request_id=request.pk, approver=approver, reason="one again, for the test")
+    second = promotion_request_approve(request_id=request.pk, approver=second_approver, reason="two, for the test")
     assert second.status == "applied"
     strategy.refresh_from_db()
     assert strategy.lane == "live"
@@ -151,7 +151,7 @@ def test_moves_other_than_to_live_need_one_approval_and_no_checkpoint(settings, 
     strategy = Strategy.objects.create(name="m", version="1", kind="macd_rsi", lane="paper")
     request = promotion_request_create(strategy_id=strategy.pk, to_lane="shadow", requester=requester)
     assert request.approvals_required == 1 and request.checkpoint_at_request["rules"] == []
-    assert promotion_request_approve(request_id=request.pk, approver=approver, reason="ok").status == "applied"
+    assert promotion_request_approve(request_id=request.pk, approver=approver, reason="ok, for the test").status == "applied"
     strategy.refresh_from_db()
     assert strategy.lane == "shadow"
     assert not CapitalRamp.objects.exists()
@@ -166,7 +166,7 @@ def test_a_rejection_needs_a_reason_and_closes_the_request(requester, approver):
     assert rejected.status == "rejected"
     assert Approval.objects.get().decision == "reject"
     with pytest.raises(GovernanceError, match="rejected, not pending"):
-        promotion_request_approve(request_id=request.pk, approver=user_create(username="other", approver=True), reason="x")
+        promotion_request_approve(request_id=request.pk, approver=user_create(username="other", approver=True), reason="x, for the test")
 
 
 def test_requests_are_refused_for_bad_moves_and_while_one_is_pending(requester):
@@ -189,7 +189,7 @@ def test_a_request_is_not_applied_to_a_strategy_that_moved_since(requester, appr
     request = promotion_request_create(strategy_id=strategy.pk, to_lane="live", requester=requester)
     strategy_lane_change(strategy_id=strategy.pk, to_lane="paper", cause="rollback", actor="ops")
     with pytest.raises(GovernanceError, match="now 1 in paper"):
-        promotion_request_approve(request_id=request.pk, approver=approver, reason="x")
+        promotion_request_approve(request_id=request.pk, approver=approver, reason="x, for the test")
     strategy.refresh_from_db()
     assert strategy.lane == "paper"
 
@@ -217,6 +217,6 @@ def test_the_research_scan_files_one_request_per_recommending_run_and_never_refi
     filed = promotion_requests_from_research()
     assert len(filed) == 1 and filed[0].requester == "autonomy"
     assert promotion_requests_from_research() == []  # one pending request per strategy
-    promotion_request_reject(request_id=filed[0].pk, approver=approver, reason="not yet")
+    promotion_request_reject(request_id=filed[0].pk, approver=approver, reason="not yet, for the test")
     refiled = promotion_requests_from_research()
     assert len(refiled) == 1 and refiled[0].research_run_ids != filed[0].research_run_ids  # the next run, not the rejected one

@@ -80,7 +80,7 @@ def test_orders_beyond_the_per_second_limit_are_throttled(venues, settings):
 def _engage(operator, state: str) -> None:
     from governance.killswitch.services import kill_switch_engage
 
-    kill_switch_engage(actor=operator, state=state, reason="risk test")
+    kill_switch_engage(actor=operator, state=state, reason="risk test, for the test")
 
 
 def test_a_halted_kill_switch_stops_every_order(venues, operator):
