@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections import Counter as Tally
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from torghut.core import clickhouse
@@ -402,6 +403,34 @@ def signals_ingest(
     if outcome.reason != IngestReason.SIGNALS_PRESENT:
         logger.info("ingest %s/%s#%s: %s %s", source, account, shard, outcome.reason, outcome.detail)
     return window
+
+
+# Advisory-lock class of "a poll of this cursor is running" (the key is the cursor's crc32).
+_POLL_LOCK_CLASS = 7_000_801
+POLLS_SKIPPED = Counter("torghut_signal_polls_skipped_total", "Ingest polls skipped because a poll of the same cursor was running.")
+
+
+def signals_ingest_unless_busy(*, source: str, account: str, shard: int = 0) -> IngestWindow | None:
+    """One poll of the cursor, unless another poll of it is running: then None at once.
+
+    A second poll would only queue on the first one's cursor lock and then find nothing new, while it holds a
+    worker process that polls of the other shards are waiting for (they expire in the queue behind it). A
+    poll that takes longer than the polling interval must cost one worker, not all of them.
+    """
+    key = zlib.crc32(f"{source}|{account}|{shard}".encode()) % 2**31
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_POLL_LOCK_CLASS, key])
+        if not cursor.fetchone()[0]:
+            POLLS_SKIPPED.inc()
+            return None
+    try:
+        return signals_ingest(source=source, account=account, shard=shard)
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_POLL_LOCK_CLASS, key])
+        except DatabaseError:
+            connection.close()  # a broken connection releases its session locks with it
 
 
 def ingest_windows_prune(*, older_than: datetime, batch_size: int = 10_000) -> int:

@@ -13,7 +13,7 @@ from trading.signals.audit import signals_audit
 from trading.signals.continuity import continuity_evaluate
 
 # --- decisions and executions (issue 4) ---
-from trading.signals.ingest import ingest_windows_prune, signals_ingest
+from trading.signals.ingest import ingest_windows_prune, signals_ingest_unless_busy
 from trading.signals.lateness import late_rows_evaluate
 
 
@@ -32,7 +32,9 @@ def ingest_signals(shard: int | None = None) -> dict:
         return {"fanned_out": shards}
     if shard is not None and not 0 <= shard < max(1, shards):
         raise ValueError(f"shard {shard} is outside 0..{shards - 1}")
-    window = signals_ingest(source=settings.TRADING_SIGNAL_SOURCE, account=settings.TRADING_ACCOUNT, shard=shard or 0)
+    window = signals_ingest_unless_busy(source=settings.TRADING_SIGNAL_SOURCE, account=settings.TRADING_ACCOUNT, shard=shard or 0)
+    if window is None:
+        return {"window": None, "reason": "skipped_poll_running", "accepted": 0}
     return {"window": window.pk, "reason": window.reason, "accepted": window.rows_accepted}
 
 
