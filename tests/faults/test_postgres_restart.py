@@ -46,7 +46,9 @@ def test_restarting_postgres_during_research_persistence_loses_and_doubles_no_ru
         REDIS_URL=private_redis.url,
         DEAD_LETTER_SPOOL=str(spool),
         CELERY_RETRY_BACKOFF_MAX="2",
-        CELERY_MAX_RETRIES="8",
+        # Full jitter draws each delay from [0, backoff]: 8 retries could all draw ~0 s and be spent before
+        # Postgres is back (seen once in 733 tests). 20 keep the budget well past a restart.
+        CELERY_MAX_RETRIES="20",
         DATABASE_CONNECT_TIMEOUT="2",
     )
     payloads = [research_payload(strategy_id=strategy_id, index=i) for i in range(RUNS)]
